@@ -1,0 +1,49 @@
+// Reverse-mode differentiation over the traced graph, built only from the VJP table.
+import * as o from './ops.js';
+import { type Tensor, ShapeError, isFloat, showShape, staticSize, topoSort } from './tensor.js';
+import { VJP } from './vjp.js';
+
+/** Gradients of the scalar `y` with respect to each of `wrt` (inputs or any intermediate tensors). */
+export function grad(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
+  if (!isFloat(y.dtype) || staticSize(y.shape) !== 1) throw new ShapeError(`grad: expects a float scalar, got ${y.dtype} ${showShape(y.shape)}`);
+  const targets = new Set(wrt.map((w) => w.id));
+  const order = topoSort([y]);
+  // Which nodes depend on a target through differentiable edges.
+  const live = new Set<number>();
+  for (const t of order) {
+    if (targets.has(t.id)) live.add(t.id);
+    else if (t.op !== 'stopGradient' && isFloat(t.dtype) && t.inputs.some((i) => live.has(i.id))) live.add(t.id);
+  }
+  const cot = new Map<number, Tensor>([[y.id, o.constant(1, y.shape, y.dtype)]]);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k];
+    const g = cot.get(t.id);
+    if (!g || !live.has(t.id) || t.inputs.length === 0) continue;
+    if (!t.inputs.some((i) => live.has(i.id))) continue;
+    const rule = VJP[t.op];
+    if (!rule) throw new ShapeError(`grad: no gradient rule for op '${t.op}'`);
+    const gs = rule(t, g);
+    t.inputs.forEach((x, i) => {
+      const gi = gs[i];
+      if (!gi || !live.has(x.id)) return;
+      const prev = cot.get(x.id);
+      cot.set(x.id, prev ? accumulate(prev, gi) : gi);
+    });
+  }
+  return wrt.map((w) => cot.get(w.id) ?? zerosLike(w));
+}
+
+/** prev + g; a fresh product without an addend takes prev as its addend (one Gemm, no extra pass). */
+function accumulate(prev: Tensor, g: Tensor): Tensor {
+  if (g.op === 'matmul' && g.inputs.length === 2 && g.shape.join() === prev.shape.join()) return o.matmul(g.inputs[0], g.inputs[1], g.attrs, prev);
+  return o.add(prev, g);
+}
+
+/** The value of `y` together with its gradients. */
+export function valueAndGrad(y: Tensor, wrt: readonly Tensor[]): { value: Tensor; grads: Tensor[] } {
+  return { value: y, grads: grad(y, wrt) };
+}
+
+export function zerosLike(w: Tensor): Tensor {
+  return o.expandAs(o.constant(0, [], w.dtype), w);
+}

@@ -1,0 +1,339 @@
+// ONNX emission: the traced graph as a ModelProto (opset 18), one table entry per op.
+import { ProtoWriter } from './protobuf.js';
+import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
+
+export const OPSET = 18;
+const IR_VERSION = 8;
+const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9, float64: 11 };
+
+type Attr = { name: string } & ({ i: number } | { f: number } | { ints: readonly number[] } | { g: ProtoWriter });
+
+export interface ValueInfo {
+  name: string;
+  shape: Shape;
+  dtype: DType;
+}
+
+export interface EmittedModel {
+  bytes: Uint8Array;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  nodeCount: number;
+}
+
+/** Encode a tensor's values in ONNX raw (little-endian) layout. */
+function rawData(dtype: DType, values: ArrayLike<number>): Uint8Array {
+  switch (dtype) {
+    case 'float32':
+      return new Uint8Array(Float32Array.from(values).buffer);
+    case 'float64':
+      return new Uint8Array(Float64Array.from(values).buffer);
+    case 'int64':
+      return new Uint8Array(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer);
+    case 'bool':
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
+  }
+}
+
+function tensorProto(name: string, dtype: DType, dims: readonly number[], values: ArrayLike<number>): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const d of dims) w.int(1, d);
+  return w.int(2, ONNX_DTYPE[dtype]).string(8, name).bytes(9, rawData(dtype, values));
+}
+
+function valueInfo(v: ValueInfo): ProtoWriter {
+  const shape = new ProtoWriter();
+  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
+  const tensorType = new ProtoWriter().int(1, ONNX_DTYPE[v.dtype]).message(2, shape);
+  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
+}
+
+function attribute(a: Attr): ProtoWriter {
+  const w = new ProtoWriter().string(1, a.name);
+  if ('i' in a) return w.int(3, a.i).int(20, 2);
+  if ('f' in a) return w.float(2, a.f).int(20, 1);
+  if ('g' in a) return w.message(6, a.g).int(20, 5);
+  for (const v of a.ints) w.int(8, v);
+  return w.int(20, 7);
+}
+
+class Emitter {
+  readonly graph = new ProtoWriter();
+  nodeCount = 0;
+  private consts = new Map<string, string>();
+  private tmp = 0;
+
+  /** `prefix` keeps a subgraph's names apart from its outer graph's. */
+  constructor(readonly prefix = '') {}
+
+  node(op: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Attr[] = []): void {
+    const w = new ProtoWriter();
+    for (const i of inputs) w.string(1, i);
+    for (const o of outputs) w.string(2, o);
+    w.string(3, `${this.prefix}n${this.nodeCount++}_${op}`).string(4, op);
+    for (const a of attrs) w.message(5, attribute(a));
+    this.graph.message(1, w);
+  }
+
+  initializer(name: string, dtype: DType, dims: readonly number[], values: ArrayLike<number>): void {
+    this.graph.message(5, tensorProto(name, dtype, dims, values));
+  }
+
+  /** A small shared constant (shapes, axes, scalars). */
+  small(dtype: DType, dims: readonly number[], values: readonly number[]): string {
+    const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
+    let name = this.consts.get(key);
+    if (!name) {
+      name = `${this.prefix}c${this.consts.size}`;
+      this.consts.set(key, name);
+      this.initializer(name, dtype, dims, values);
+    }
+    return name;
+  }
+
+  temp(): string {
+    return `${this.prefix}tmp${this.tmp++}`;
+  }
+}
+
+type Emit = (e: Emitter, t: Tensor, ins: string[], out: string) => void;
+
+const simple = (op: string): Emit => (e, _t, ins, out) => e.node(op, ins, [out]);
+
+function reshapeTarget(t: Tensor): number[] {
+  const x = t.inputs[0];
+  const open = t.shape.filter((d, i) => typeof d === 'string' && x.shape[i] !== d).length;
+  if (open > 1) throw new ShapeError(`onnx: reshape ${showShape(x.shape)} to ${showShape(t.shape)} moves more than one named dim`);
+  return t.shape.map((d, i) => (typeof d === 'number' ? d : x.shape[i] === d ? 0 : -1));
+}
+
+const EMIT: Record<string, Emit> = {
+  add: simple('Add'),
+  sub: simple('Sub'),
+  mul: simple('Mul'),
+  div: simple('Div'),
+  pow: simple('Pow'),
+  greater: simple('Greater'),
+  less: simple('Less'),
+  greaterOrEqual: simple('GreaterOrEqual'),
+  lessOrEqual: simple('LessOrEqual'),
+  equal: simple('Equal'),
+  neg: simple('Neg'),
+  exp: simple('Exp'),
+  log: simple('Log'),
+  sqrt: simple('Sqrt'),
+  relu: simple('Relu'),
+  sigmoid: simple('Sigmoid'),
+  tanh: simple('Tanh'),
+  sign: simple('Sign'),
+  abs: simple('Abs'),
+  where: simple('Where'),
+  stopGradient: simple('Identity'),
+  leakyRelu: (e, t, ins, out) => e.node('LeakyRelu', ins, [out], [{ name: 'alpha', f: t.attrs.alpha as number }]),
+  clip: (e, t, ins, out) => {
+    const { min, max } = t.attrs as { min?: number; max?: number };
+    const bound = (v?: number) => (v === undefined ? '' : e.small(t.dtype, [], [v]));
+    e.node('Clip', [ins[0], bound(min), bound(max)], [out]);
+  },
+  cast: (e, t, ins, out) => e.node('Cast', ins, [out], [{ name: 'to', i: ONNX_DTYPE[t.dtype] }]),
+  reduceSum: reduceEmit('ReduceSum'),
+  reduceMean: reduceEmit('ReduceMean'),
+  reduceMax: reduceEmit('ReduceMax'),
+  softmax: (e, t, ins, out) => e.node('Softmax', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
+  logSoftmax: (e, t, ins, out) => e.node('LogSoftmax', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
+  argmax: (e, t, ins, out) =>
+    e.node('ArgMax', ins, [out], [
+      { name: 'axis', i: t.attrs.axis as number },
+      { name: 'keepdims', i: t.attrs.keepdims ? 1 : 0 },
+    ]),
+  oneHot: (e, t, ins, out) =>
+    e.node('OneHot', [ins[0], e.small('int64', [], [t.attrs.depth as number]), e.small(t.dtype, [2], [0, 1])], [out], [{ name: 'axis', i: -1 }]),
+  matmul: (e, t, ins, out) =>
+    e.node('Gemm', ins, [out], [
+      { name: 'transA', i: t.attrs.transA ? 1 : 0 },
+      { name: 'transB', i: t.attrs.transB ? 1 : 0 },
+    ]),
+  reshape: (e, t, ins, out) => e.node('Reshape', [ins[0], e.small('int64', [t.shape.length], reshapeTarget(t))], [out]),
+  transpose: (e, t, ins, out) => e.node('Transpose', ins, [out], [{ name: 'perm', ints: t.attrs.perm as number[] }]),
+  concat: (e, t, ins, out) => e.node('Concat', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
+  slice: (e, t, ins, out) => {
+    const { axis, start, end } = t.attrs as { axis: number; start: number; end: number };
+    e.node('Slice', [ins[0], e.small('int64', [1], [start]), e.small('int64', [1], [end]), e.small('int64', [1], [axis])], [out]);
+  },
+  pad: (e, t, ins, out) => {
+    const { axis, before, after } = t.attrs as { axis: number; before: number; after: number };
+    const r = t.shape.length;
+    const pads = new Array(2 * r).fill(0);
+    pads[axis] = before;
+    pads[r + axis] = after;
+    e.node('Pad', [ins[0], e.small('int64', [2 * r], pads)], [out]);
+  },
+  expandAs: (e, t, ins, out) => {
+    const like = t.inputs[1];
+    let shape: string;
+    if (staticSize(like.shape) !== null) shape = e.small('int64', [like.shape.length], like.shape as number[]);
+    else {
+      shape = e.temp();
+      e.node('Shape', [ins[1]], [shape]);
+    }
+    e.node('Expand', [ins[0], shape], [out]);
+  },
+  dimSize: (e, t, ins, out) => {
+    const a = t.attrs.axis as number;
+    const s = e.temp();
+    const c = e.temp();
+    e.node('Shape', ins, [s], [
+      { name: 'start', i: a },
+      { name: 'end', i: a + 1 },
+    ]);
+    e.node('Cast', [s], [c], [{ name: 'to', i: ONNX_DTYPE[t.dtype] }]);
+    e.node('Reshape', [c, e.small('int64', [0], [])], [out]);
+  },
+};
+
+function reduceEmit(op: string): Emit {
+  return (e, t, ins, out) => {
+    const axes = t.attrs.axes as number[];
+    e.node(op, [ins[0], e.small('int64', [axes.length], axes)], [out], [{ name: 'keepdims', i: t.attrs.keepdims ? 1 : 0 }]);
+  };
+}
+
+/**
+ * Emit the nodes computing `outputs` into `e`. `bind` names the value of each input node (and may
+ * emit nodes producing it); constants become initializers. Returns each output's value name.
+ */
+function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: (t: Tensor) => string): Map<string, string> {
+  const names = Object.keys(outputs);
+  if (names.length === 0) throw new ShapeError('onnx: a graph needs at least one output');
+  const valueName = new Map<number, string>();
+  const outputOf = new Map<number, string>();
+  for (const n of names) {
+    const t = outputs[n];
+    if (t.op !== 'input' && t.op !== 'constant' && !outputOf.has(t.id)) outputOf.set(t.id, n);
+  }
+  for (const t of topoSort(names.map((n) => outputs[n]))) {
+    if (t.op === 'input') valueName.set(t.id, bind(t));
+    else if (t.op === 'constant') {
+      const name = `${e.prefix}k${t.id}`;
+      e.initializer(name, t.dtype, t.shape as number[], t.attrs.value as Float64Array);
+      valueName.set(t.id, name);
+    } else {
+      const emit = EMIT[t.op];
+      if (!emit) throw new ShapeError(`onnx: no emission rule for op '${t.op}'`);
+      const out = outputOf.get(t.id) ?? `${e.prefix}v${t.id}`;
+      emit(e, t, t.inputs.map((i) => valueName.get(i.id)!), out);
+      valueName.set(t.id, out);
+    }
+  }
+  return new Map(names.map((n) => [n, valueName.get(outputs[n].id)!]));
+}
+
+/** Checks that distinct input nodes have distinct names; returns the name. */
+function inputNamer(outputs: Readonly<Record<string, Tensor>>) {
+  const seen = new Map<string, Tensor>();
+  return (t: Tensor): string => {
+    const name = t.attrs.name as string;
+    const prev = seen.get(name);
+    if (prev && prev !== t) throw new ShapeError(`onnx: two different inputs are named '${name}'`);
+    if (outputs[name] && outputs[name] !== t) throw new ShapeError(`onnx: '${name}' names both an input and an output`);
+    seen.set(name, t);
+    return name;
+  };
+}
+
+function finishModel(e: Emitter, inputs: ValueInfo[], outputs: ValueInfo[], graphName: string): EmittedModel {
+  e.graph.string(2, graphName);
+  for (const i of inputs) e.graph.message(11, valueInfo(i));
+  for (const o of outputs) e.graph.message(12, valueInfo(o));
+  const model = new ProtoWriter()
+    .int(1, IR_VERSION)
+    .string(2, 'a3t')
+    .string(3, '0.1.0')
+    .message(7, e.graph)
+    .message(8, new ProtoWriter().string(1, '').int(2, OPSET));
+  return { bytes: model.finish(), inputs, outputs, nodeCount: e.nodeCount };
+}
+
+/** Emit the graph that computes `outputs` (by name) from the inputs it reaches. */
+export function emitOnnx(outputs: Readonly<Record<string, Tensor>>, graphName = 'a3t'): EmittedModel {
+  const e = new Emitter();
+  const inputs: ValueInfo[] = [];
+  const name = inputNamer(outputs);
+  const values = emitNodes(e, outputs, (t) => {
+    const n = name(t);
+    if (!inputs.some((i) => i.name === n)) inputs.push({ name: n, shape: t.shape, dtype: t.dtype });
+    return n;
+  });
+  for (const [n, v] of values) if (v !== n) e.node('Identity', [v], [n]);
+  const outInfo = Object.keys(outputs).map((n) => ({ name: n, shape: outputs[n].shape, dtype: outputs[n].dtype }));
+  return finishModel(e, inputs, outInfo, graphName);
+}
+
+export interface LoopSpec {
+  /** Per-step results, stacked along a new leading axis 'steps'. */
+  outputs: Readonly<Record<string, Tensor>>;
+  /** Carried state: input name → its value after one step. */
+  carried: Readonly<Record<string, Tensor>>;
+}
+
+export const STEPS_DIM = 'steps';
+
+/**
+ * Emit a model that runs the step graph once per row of its stacked inputs (an ONNX Loop), carrying
+ * the state from step to step inside ONNX Runtime. Every input that is not carried is fed stacked,
+ * shape ['steps', ...shape]; outputs are the carried state after the last step (named `<name>__next`)
+ * and each per-step output stacked the same way.
+ */
+export function emitLoopOnnx(spec: LoopSpec, graphName = 'a3t-loop'): EmittedModel {
+  const carried = Object.keys(spec.carried);
+  const body = new Emitter('b_');
+  const stacked: ValueInfo[] = [];
+  const state: ValueInfo[] = [];
+  const name = inputNamer({ ...spec.outputs });
+  const bodyOutputs: Record<string, Tensor> = {};
+  for (const c of carried) bodyOutputs[`${c}@out`] = spec.carried[c];
+  for (const [n, t] of Object.entries(spec.outputs)) bodyOutputs[`${n}@step`] = t;
+  const values = emitNodes(body, bodyOutputs, (t) => {
+    const n = name(t);
+    if (carried.includes(n)) {
+      if (!state.some((s) => s.name === n)) state.push({ name: n, shape: t.shape, dtype: t.dtype });
+      return `${n}@in`;
+    }
+    if (!stacked.some((s) => s.name === n)) {
+      stacked.push({ name: n, shape: [STEPS_DIM, ...t.shape], dtype: t.dtype });
+      body.node('Gather', [n, 'iter'], [`${n}@step`], [{ name: 'axis', i: 0 }]);
+    }
+    return `${n}@step`;
+  });
+  for (const [n, v] of values) if (v !== n) body.node('Identity', [v], [n]);
+  body.node('Identity', ['cond'], ['cond@out']);
+  for (const c of carried) if (!state.some((s) => s.name === c)) throw new ShapeError(`onnx: carried state '${c}' is not an input of the step`);
+  if (stacked.length === 0) throw new ShapeError('onnx: a loop needs at least one per-step input to count its steps');
+  const stateInfo = carried.map((c) => state.find((s) => s.name === c)!);
+  const bodyIn: ValueInfo[] = [{ name: 'iter', shape: [], dtype: 'int64' }, { name: 'cond', shape: [], dtype: 'bool' }, ...stateInfo.map((s) => ({ ...s, name: `${s.name}@in` }))];
+  const outNames = Object.keys(spec.outputs);
+  const bodyOut: ValueInfo[] = [
+    { name: 'cond@out', shape: [], dtype: 'bool' },
+    ...stateInfo.map((s) => ({ ...s, name: `${s.name}@out` })),
+    ...outNames.map((n) => ({ name: `${n}@step`, shape: spec.outputs[n].shape, dtype: spec.outputs[n].dtype })),
+  ];
+  body.graph.string(2, 'step');
+  for (const i of bodyIn) body.graph.message(11, valueInfo(i));
+  for (const o of bodyOut) body.graph.message(12, valueInfo(o));
+
+  const main = new Emitter();
+  // Trip count = rows of the first stacked input.
+  main.node('Shape', [stacked[0].name], ['steps@1d'], [
+    { name: 'start', i: 0 },
+    { name: 'end', i: 1 },
+  ]);
+  main.node('Reshape', ['steps@1d', main.small('int64', [0], [])], ['steps@count']);
+  const finals = carried.map((c) => `${c}__next`);
+  main.node('Loop', ['steps@count', '', ...carried], [...finals, ...outNames], [{ name: 'body', g: body.graph }]);
+  main.nodeCount += body.nodeCount;
+  const outInfo: ValueInfo[] = [
+    ...stateInfo.map((s) => ({ ...s, name: `${s.name}__next` })),
+    ...outNames.map((n) => ({ name: n, shape: [STEPS_DIM, ...spec.outputs[n].shape], dtype: spec.outputs[n].dtype })),
+  ];
+  return finishModel(main, [...stateInfo, ...stacked], outInfo, graphName);
+}

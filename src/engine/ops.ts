@@ -1,0 +1,290 @@
+// Op builders: each checks its operands, infers the output shape and dtype, and records a node.
+import { type DType, type Dim, type Shape, type Tensor, ShapeError, isFloat, node, showShape, staticSize, sameShape } from './tensor.js';
+
+export type Operand = Tensor | number;
+
+// ---- leaves ---------------------------------------------------------------------------------
+
+/** A graph input, fed by name at run time. */
+export function input(name: string, shape: Shape, dtype: DType = 'float32'): Tensor {
+  if (!/^[A-Za-z_][\w.:/-]*$/.test(name)) throw new ShapeError(`input: name '${name}' must start with a letter or '_' and hold only letters, digits, _ . : / -`);
+  for (const d of shape) checkDim('input ' + name, d);
+  return node('input', [], { name }, shape, dtype);
+}
+
+/** A constant; `value` is a scalar (filled to `shape`) or one value per element. */
+export function constant(value: number | ArrayLike<number>, shape: Shape = [], dtype: DType = 'float32'): Tensor {
+  const n = staticSize(shape);
+  if (n === null) throw new ShapeError(`constant: shape ${showShape(shape)} must be static`);
+  const data = new Float64Array(n);
+  if (typeof value === 'number') data.fill(value);
+  else if (value.length !== n) throw new ShapeError(`constant: ${value.length} values given for shape ${showShape(shape)} (${n} elements)`);
+  else data.set(Array.from(value));
+  return node('constant', [], { value: data }, shape, dtype);
+}
+
+function checkDim(where: string, d: Dim): void {
+  if (typeof d === 'number' && !(Number.isInteger(d) && d >= 0)) throw new ShapeError(`${where}: dimension ${d} must be a non-negative integer or a name`);
+}
+
+/** Scalar constant with the value `v`, if `t` is one. */
+export function scalarValue(t: Tensor): number | null {
+  if (t.op !== 'constant') return null;
+  const v = t.attrs.value as Float64Array;
+  if (v.length === 0) return null;
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return null;
+  return v[0];
+}
+
+function lift(x: Operand, like: Tensor): Tensor {
+  return typeof x === 'number' ? constant(x, [], like.dtype) : x;
+}
+
+function pair(op: string, a: Operand, b: Operand): [Tensor, Tensor] {
+  if (typeof a === 'number' && typeof b === 'number') throw new ShapeError(`${op}: at least one operand must be a tensor`);
+  const ta = typeof a === 'number' ? lift(a, b as Tensor) : a;
+  const tb = lift(b, ta);
+  if (ta.dtype !== tb.dtype) throw new ShapeError(`${op}: dtypes differ: ${ta.dtype} ${showShape(ta.shape)} and ${tb.dtype} ${showShape(tb.shape)}`);
+  return [ta, tb];
+}
+
+// ---- shapes ---------------------------------------------------------------------------------
+
+export function broadcastShapes(op: string, a: Shape, b: Shape): Dim[] {
+  const n = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)];
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)];
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
+    else throw new ShapeError(`${op}: shapes ${showShape(a)} and ${showShape(b)} do not broadcast (${da} vs ${db} at axis ${i})`);
+  }
+  return out;
+}
+
+function normAxis(op: string, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(`${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+function requireFloat(op: string, x: Tensor): void {
+  if (!isFloat(x.dtype)) throw new ShapeError(`${op}: expects a float tensor, got ${x.dtype} ${showShape(x.shape)}`);
+}
+
+// ---- elementwise ------------------------------------------------------------------------------
+
+function binary(op: string, a: Operand, b: Operand, outDtype?: DType): Tensor {
+  const [ta, tb] = pair(op, a, b);
+  return node(op, [ta, tb], {}, broadcastShapes(op, ta.shape, tb.shape), outDtype ?? ta.dtype);
+}
+
+export function add(a: Operand, b: Operand): Tensor {
+  const [ta, tb] = pair('add', a, b);
+  if (scalarValue(tb) === 0 && tb.shape.length === 0) return ta;
+  if (scalarValue(ta) === 0 && ta.shape.length === 0) return tb;
+  return binary('add', ta, tb);
+}
+export const sub = (a: Operand, b: Operand): Tensor => binary('sub', a, b);
+export function mul(a: Operand, b: Operand): Tensor {
+  const [ta, tb] = pair('mul', a, b);
+  if (scalarValue(tb) === 1 && tb.shape.length === 0) return ta;
+  if (scalarValue(ta) === 1 && ta.shape.length === 0) return tb;
+  return binary('mul', ta, tb);
+}
+export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
+export const pow = (a: Operand, b: Operand): Tensor => binary('pow', a, b);
+
+export const greater = (a: Operand, b: Operand): Tensor => binary('greater', a, b, 'bool');
+export const less = (a: Operand, b: Operand): Tensor => binary('less', a, b, 'bool');
+export const greaterOrEqual = (a: Operand, b: Operand): Tensor => binary('greaterOrEqual', a, b, 'bool');
+export const lessOrEqual = (a: Operand, b: Operand): Tensor => binary('lessOrEqual', a, b, 'bool');
+export const equal = (a: Operand, b: Operand): Tensor => binary('equal', a, b, 'bool');
+
+function unary(op: string, x: Tensor, attrs: Record<string, unknown> = {}): Tensor {
+  requireFloat(op, x);
+  return node(op, [x], attrs, x.shape, x.dtype);
+}
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => unary('leakyRelu', x, { alpha });
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sign = (x: Tensor): Tensor => unary('sign', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** Identity whose gradient is zero. */
+export const stopGradient = (x: Tensor): Tensor => node('stopGradient', [x], {}, x.shape, x.dtype);
+
+export function clip(x: Tensor, min?: number, max?: number): Tensor {
+  if (min !== undefined && max !== undefined && min > max) throw new ShapeError(`clip: min ${min} exceeds max ${max}`);
+  return unary('clip', x, { min, max });
+}
+
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  if (cond.dtype !== 'bool') throw new ShapeError(`where: condition must be bool, got ${cond.dtype} ${showShape(cond.shape)}`);
+  const [ta, tb] = pair('where', a, b);
+  const shape = broadcastShapes('where', cond.shape, broadcastShapes('where', ta.shape, tb.shape));
+  return node('where', [cond, ta, tb], {}, shape, ta.dtype);
+}
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  return x.dtype === dtype ? x : node('cast', [x], { to: dtype }, x.shape, dtype);
+}
+
+// ---- reductions and normalisers -----------------------------------------------------------------
+
+function reduce(op: string, x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+  requireFloat(op, x);
+  const list = axes === undefined ? x.shape.map((_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((a) => normAxis(op, a, x.shape.length));
+  const set = [...new Set(list)].sort((a, b) => a - b);
+  if (set.length === 0) return x;
+  const shape: Dim[] = [];
+  x.shape.forEach((d, i) => {
+    if (!set.includes(i)) shape.push(d);
+    else if (keepdims) shape.push(1);
+  });
+  return node(op, [x], { axes: set, keepdims }, shape, x.dtype);
+}
+export const reduceSum = (x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor => reduce('reduceSum', x, axes, keepdims);
+export const reduceMean = (x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor => reduce('reduceMean', x, axes, keepdims);
+export const reduceMax = (x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor => reduce('reduceMax', x, axes, keepdims);
+
+export const softmax = (x: Tensor, axis = -1): Tensor => unary('softmax', x, { axis: normAxis('softmax', axis, x.shape.length) });
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => unary('logSoftmax', x, { axis: normAxis('logSoftmax', axis, x.shape.length) });
+
+export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
+  const a = normAxis('argmax', axis, x.shape.length);
+  const shape = x.shape.flatMap((d, i) => (i !== a ? [d] : keepdims ? [1] : []));
+  return node('argmax', [x], { axis: a, keepdims }, shape, 'int64');
+}
+
+/** One-hot rows for int64 labels: shape [...labels, depth]. */
+export function oneHot(labels: Tensor, depth: number, dtype: DType = 'float32'): Tensor {
+  if (labels.dtype !== 'int64') throw new ShapeError(`oneHot: labels must be int64, got ${labels.dtype} ${showShape(labels.shape)}`);
+  if (!(Number.isInteger(depth) && depth > 0)) throw new ShapeError(`oneHot: depth ${depth} must be a positive integer`);
+  return node('oneHot', [labels], { depth }, [...labels.shape, depth], dtype);
+}
+
+// ---- linear algebra -----------------------------------------------------------------------------
+
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** op(a)·op(b) (+ c, broadcast to the product) for 2-D tensors, op = transpose where asked. */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}, c?: Tensor): Tensor {
+  const transA = !!opts.transA;
+  const transB = !!opts.transB;
+  const desc = `matmul${transA ? ' (a transposed)' : ''}${transB ? ' (b transposed)' : ''}`;
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new ShapeError(`${desc}: expects 2-D operands, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
+  if (a.dtype !== b.dtype) throw new ShapeError(`${desc}: dtypes differ: ${a.dtype} and ${b.dtype}`);
+  requireFloat('matmul', a);
+  const [m, ka] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [kb, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (ka !== kb) throw new ShapeError(`${desc}: inner dimensions differ: ${showShape(a.shape)} and ${showShape(b.shape)} (${ka} vs ${kb})`);
+  if (c) {
+    if (c.dtype !== a.dtype || c.shape.length > 2 || !sameShape(broadcastShapes(desc, c.shape, [m, n]), [m, n]))
+      throw new ShapeError(`${desc}: addend ${c.dtype} ${showShape(c.shape)} does not broadcast to the product [${m}, ${n}]`);
+  }
+  return node('matmul', c ? [a, b, c] : [a, b], { transA, transB }, [m, n], a.dtype);
+}
+
+// ---- layout -------------------------------------------------------------------------------------
+
+/** Reshape; at most one -1; a named dim of the input may appear in the target. */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const desc = `reshape ${showShape(x.shape)} to ${showShape(shape)}`;
+  const holes = shape.filter((d) => d === -1).length;
+  if (holes > 1) throw new ShapeError(`${desc}: at most one -1 allowed`);
+  const symsIn = x.shape.filter((d) => typeof d === 'string').sort();
+  const symsOut = shape.filter((d) => typeof d === 'string').sort();
+  const numIn = x.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
+  const numOut = shape.reduce<number>((p, d) => (typeof d === 'number' && d !== -1 ? p * d : p), 1);
+  let out = [...shape];
+  if (holes === 1) {
+    if (symsOut.length !== symsIn.length || symsOut.some((s, i) => s !== symsIn[i])) {
+      // -1 absorbs the symbolic dims of the input: only allowed when the target names none.
+      if (symsOut.length > 0) throw new ShapeError(`${desc}: -1 cannot be combined with these named dims`);
+      if (numIn % numOut !== 0) throw new ShapeError(`${desc}: ${numIn} elements do not divide into ${numOut}`);
+      const rest = numIn / numOut;
+      const fill = symsIn.length === 0 ? rest : symsIn.length === 1 && rest === 1 ? symsIn[0] : null;
+      if (fill === null) throw new ShapeError(`${desc}: -1 would be a product of named dims`);
+      out = shape.map((d) => (d === -1 ? fill : d));
+    } else {
+      if (numIn % numOut !== 0) throw new ShapeError(`${desc}: ${numIn} elements do not divide into ${numOut}`);
+      out = shape.map((d) => (d === -1 ? numIn / numOut : d));
+    }
+  } else {
+    if (numIn !== numOut || symsIn.length !== symsOut.length || symsOut.some((s, i) => s !== symsIn[i])) throw new ShapeError(`${desc}: element counts differ`);
+  }
+  for (const d of out) checkDim('reshape', d);
+  if (sameShape(out, x.shape)) return x;
+  return node('reshape', [x], {}, out, x.dtype);
+}
+
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  const r = x.shape.length;
+  const p = perm ?? x.shape.map((_, i) => r - 1 - i);
+  if (p.length !== r || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new ShapeError(`transpose: perm [${p.join(', ')}] is not a permutation of the axes of ${showShape(x.shape)}`);
+  return node('transpose', [x], { perm: [...p] }, p.map((i) => x.shape[i]), x.dtype);
+}
+
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new ShapeError('concat: needs at least one tensor');
+  if (xs.length === 1) return xs[0];
+  const r = xs[0].shape.length;
+  const a = normAxis('concat', axis, r);
+  let total: Dim = 0;
+  for (const x of xs) {
+    const bad = x.shape.length !== r || x.dtype !== xs[0].dtype || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i]);
+    if (bad) throw new ShapeError(`concat on axis ${a}: ${x.dtype} ${showShape(x.shape)} does not fit ${xs[0].dtype} ${showShape(xs[0].shape)}`);
+    const d = x.shape[a];
+    total = typeof total === 'number' && typeof d === 'number' ? total + d : `${total}+${d}`;
+  }
+  const shape = [...xs[0].shape];
+  shape[a] = total;
+  return node('concat', xs, { axis: a }, shape, xs[0].dtype);
+}
+
+/** Elements start..end-1 along one axis (static extent). */
+export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const a = normAxis('slice', axis, x.shape.length);
+  const d = x.shape[a];
+  if (typeof d !== 'number') throw new ShapeError(`slice: axis ${a} of ${showShape(x.shape)} is symbolic`);
+  if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= d)) throw new ShapeError(`slice: range ${start}..${end} out of bounds for axis ${a} of ${showShape(x.shape)}`);
+  if (start === 0 && end === d) return x;
+  const shape = [...x.shape];
+  shape[a] = end - start;
+  return node('slice', [x], { axis: a, start, end }, shape, x.dtype);
+}
+
+/** Zero padding along one axis (the VJP of slice). */
+export function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
+  const a = normAxis('pad', axis, x.shape.length);
+  const d = x.shape[a];
+  if (typeof d !== 'number') throw new ShapeError(`pad: axis ${a} of ${showShape(x.shape)} is symbolic`);
+  const shape = [...x.shape];
+  shape[a] = d + before + after;
+  return node('pad', [x], { axis: a, before, after }, shape, x.dtype);
+}
+
+/** Broadcast `x` to the shape of `like`. */
+export function expandAs(x: Tensor, like: Tensor): Tensor {
+  const shape = broadcastShapes('expandAs', x.shape, like.shape);
+  if (!sameShape(shape, like.shape)) throw new ShapeError(`expandAs: ${showShape(x.shape)} does not broadcast to ${showShape(like.shape)}`);
+  if (sameShape(x.shape, like.shape)) return x;
+  return node('expandAs', [x, like], {}, like.shape, x.dtype);
+}
+
+/** The size of one axis of `x` as a scalar of `dtype` (a constant when static). */
+export function dimSize(x: Tensor, axis: number, dtype: DType = 'float32'): Tensor {
+  const a = normAxis('dimSize', axis, x.shape.length);
+  const d = x.shape[a];
+  if (typeof d === 'number') return constant(d, [], dtype);
+  return node('dimSize', [x], { axis: a }, [], dtype);
+}

@@ -1,0 +1,80 @@
+// Symbolic tensors: the nodes of the traced graph, with static (or named symbolic) shapes.
+
+export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+/** A dimension: a number, or a name for a size known only at run time (e.g. 'batch'). */
+export type Dim = number | string;
+export type Shape = readonly Dim[];
+
+export interface Tensor {
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** Thrown for shapes and dtypes that do not fit an op; the message names the op and the shapes. */
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}
+
+let nextId = 0;
+
+export function node(op: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, shape: Shape, dtype: DType): Tensor {
+  return Object.freeze({ id: nextId++, op, inputs, attrs, shape: Object.freeze([...shape]), dtype });
+}
+
+export const isFloat = (d: DType): boolean => d === 'float32' || d === 'float64';
+
+export function showShape(s: Shape): string {
+  return `[${s.join(', ')}]`;
+}
+
+/** Number of elements, or null when a dimension is symbolic. */
+export function staticSize(s: Shape): number | null {
+  let n = 1;
+  for (const d of s) {
+    if (typeof d !== 'number') return null;
+    n *= d;
+  }
+  return n;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Graph inputs and constants are leaves; everything else is computed. */
+export function isLeaf(t: Tensor): boolean {
+  return t.op === 'input' || t.op === 'constant';
+}
+
+/** Nodes reachable from `roots`, inputs before users. */
+export function topoSort(roots: readonly Tensor[]): Tensor[] {
+  const seen = new Set<number>();
+  const order: Tensor[] = [];
+  // Iterative DFS: graphs of a few thousand nodes would overflow a recursive one on deep chains.
+  const stack: Array<[Tensor, number]> = [];
+  for (const r of roots) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [t, i] = top;
+      if (i < t.inputs.length) {
+        top[1]++;
+        const c = t.inputs[i];
+        if (!seen.has(c.id)) {
+          seen.add(c.id);
+          stack.push([c, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(t);
+      }
+    }
+  }
+  return order;
+}

@@ -1,0 +1,137 @@
+// The table of local gradient rules: for each op, the cotangents of its inputs given the output's.
+import * as o from './ops.js';
+import { type Shape, type Tensor, isFloat, sameShape } from './tensor.js';
+
+/** Cotangents for each input (null = no gradient flows there). `y` is the node, `g` its cotangent. */
+export type VjpRule = (y: Tensor, g: Tensor) => Array<Tensor | null>;
+
+/** Sum `g` over the axes that broadcasting added, so it has `shape` again. */
+export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
+  return o.reshape(o.reduceSum(g, axes, true), shape);
+}
+
+const mask = (cond: Tensor, g: Tensor): Tensor => o.where(cond, g, 0);
+
+// An activation is often differentiated more than once (an attack's input gradient, then the
+// parameter gradient): its slope is built once per node and reused, one multiply per use.
+const slopes = new WeakMap<Tensor, Tensor>();
+function slope(y: Tensor, negative: number): Tensor {
+  let s = slopes.get(y);
+  if (!s) slopes.set(y, (s = o.where(o.greater(y.inputs[0], 0), o.constant(1, [], y.dtype), o.constant(negative, [], y.dtype))));
+  return s;
+}
+
+/** Insert the reduced axes back as 1s so the cotangent broadcasts against the input. */
+function keepDims(y: Tensor, g: Tensor): Tensor {
+  const x = y.inputs[0];
+  if (y.attrs.keepdims) return g;
+  const axes = y.attrs.axes as number[];
+  return o.reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+}
+
+export const VJP: Record<string, VjpRule> = {
+  add: ({ inputs: [a, b] }, g) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
+  sub: ({ inputs: [a, b] }, g) => [unbroadcast(g, a.shape), unbroadcast(o.neg(g), b.shape)],
+  mul: ({ inputs: [a, b] }, g) => [unbroadcast(o.mul(g, b), a.shape), unbroadcast(o.mul(g, a), b.shape)],
+  div: (y, g) => {
+    const [a, b] = y.inputs;
+    return [unbroadcast(o.div(g, b), a.shape), unbroadcast(o.neg(o.div(o.mul(g, y), b)), b.shape)];
+  },
+  pow: (y, g) => {
+    const [a, b] = y.inputs;
+    const da = o.mul(g, o.mul(b, o.pow(a, o.sub(b, 1))));
+    const db = b.op === 'constant' ? null : unbroadcast(o.mul(g, o.mul(y, o.log(a))), b.shape);
+    return [unbroadcast(da, a.shape), db];
+  },
+  neg: (_y, g) => [o.neg(g)],
+  exp: (y, g) => [o.mul(g, y)],
+  log: (y, g) => [o.div(g, y.inputs[0])],
+  sqrt: (y, g) => [o.div(g, o.mul(y, 2))],
+  relu: (y, g) => [o.mul(g, slope(y, 0))],
+  leakyRelu: (y, g) => [o.mul(g, slope(y, y.attrs.alpha as number))],
+  sigmoid: (y, g) => [o.mul(g, o.mul(y, o.sub(1, y)))],
+  tanh: (y, g) => [o.mul(g, o.sub(1, o.mul(y, y)))],
+  sign: () => [null],
+  abs: (y, g) => [o.mul(g, o.sign(y.inputs[0]))],
+  // Subgradient 1 on the boundary, as PyTorch's clamp.
+  clip: (y, g) => {
+    const x = y.inputs[0];
+    const { min, max } = y.attrs as { min?: number; max?: number };
+    let r = g;
+    if (min !== undefined) r = mask(o.greaterOrEqual(x, min), r);
+    if (max !== undefined) r = mask(o.lessOrEqual(x, max), r);
+    return [r];
+  },
+  where: ({ inputs: [c, a, b] }, g) => [null, unbroadcast(o.where(c, g, 0), a.shape), unbroadcast(o.where(c, 0, g), b.shape)],
+  greater: () => [null, null],
+  less: () => [null, null],
+  greaterOrEqual: () => [null, null],
+  lessOrEqual: () => [null, null],
+  equal: () => [null, null],
+  argmax: () => [null],
+  oneHot: () => [null],
+  dimSize: () => [null],
+  stopGradient: () => [null],
+  cast: (y, g) => [isFloat(y.inputs[0].dtype) ? o.cast(g, y.inputs[0].dtype) : null],
+  reduceSum: (y, g) => [o.expandAs(keepDims(y, g), y.inputs[0])],
+  reduceMean: (y, g) => {
+    const x = y.inputs[0];
+    let count: Tensor | number = 1;
+    for (const a of y.attrs.axes as number[]) count = typeof count === 'number' && typeof x.shape[a] === 'number' ? count * (x.shape[a] as number) : o.mul(count, o.dimSize(x, a, x.dtype));
+    return [o.expandAs(o.div(keepDims(y, g), count), x)];
+  },
+  // Ties all receive the full cotangent.
+  reduceMax: (y, g) => {
+    const x = y.inputs[0];
+    const hit = o.equal(x, o.expandAs(keepDims(y, y), x));
+    return [mask(hit, o.expandAs(keepDims(y, g), x))];
+  },
+  softmax: (y, g) => {
+    const axis = y.attrs.axis as number;
+    return [o.mul(y, o.sub(g, o.reduceSum(o.mul(g, y), axis, true)))];
+  },
+  logSoftmax: (y, g) => {
+    const axis = y.attrs.axis as number;
+    return [o.sub(g, o.mul(o.exp(y), o.reduceSum(g, axis, true)))];
+  },
+  matmul: (y, g) => {
+    const [a, b, c] = y.inputs;
+    const { transA, transB } = y.attrs as { transA: boolean; transB: boolean };
+    const dc = c ? [unbroadcast(g, c.shape)] : [];
+    if (!transA && !transB) return [o.matmul(g, b, { transB: true }), o.matmul(a, g, { transA: true }), ...dc];
+    if (transA && !transB) return [o.matmul(b, g, { transB: true }), o.matmul(a, g), ...dc];
+    if (!transA && transB) return [o.matmul(g, b), o.matmul(g, a, { transA: true }), ...dc];
+    return [o.matmul(b, g, { transA: true, transB: true }), o.matmul(g, a, { transA: true, transB: true }), ...dc];
+  },
+  reshape: (y, g) => [o.reshape(g, y.inputs[0].shape)],
+  transpose: (y, g) => {
+    const perm = y.attrs.perm as number[];
+    const inv = perm.map((_, i) => perm.indexOf(i));
+    return [o.transpose(g, inv)];
+  },
+  concat: (y, g) => {
+    const axis = y.attrs.axis as number;
+    let at = 0;
+    return y.inputs.map((x) => {
+      const d = x.shape[axis] as number;
+      const s = o.slice(g, axis, at, at + d);
+      at += d;
+      return s;
+    });
+  },
+  slice: (y, g) => {
+    const { axis, start, end } = y.attrs as { axis: number; start: number; end: number };
+    return [o.pad(g, axis, start, (y.inputs[0].shape[axis] as number) - end)];
+  },
+  pad: (y, g) => {
+    const { axis, before } = y.attrs as { axis: number; before: number };
+    return [o.slice(g, axis, before, before + (y.inputs[0].shape[axis] as number))];
+  },
+  expandAs: (y, g) => [unbroadcast(g, y.inputs[0].shape), null],
+};

@@ -1,0 +1,63 @@
+// The paper's family: α·CE(x) + (1−α)·CE(x_adv) − β·log D(E(x_adv)) for the classifier, BCE for D,
+// FGSM examples from the current weights. plain, AT, A2T and A3T are points (α, β) of it.
+import { fgsm } from '../attacks/fgsm.js';
+import * as o from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import { classifierSpecs, encode, residual } from '../model/classifier.js';
+import { discriminate, discriminatorSpecs } from '../model/discriminator.js';
+import type { Objective } from './objective.js';
+import { accuracy, bceOnes, bceZeros, crossEntropy, fractionPositive } from './terms.js';
+
+export interface AdversarialOptions {
+  /** Weight of the clean cross-entropy; 1 − α weighs the adversarial one. */
+  alpha: number;
+  /** Weight of the encoder's adversarial loss −log D(E(x_adv)); 0 drops the discriminator. */
+  beta: number;
+  /** FGSM ε for the training examples. */
+  eps: number;
+}
+
+export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `adversarial(α=${alpha}, β=${beta})`): Objective {
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
+  if (!(beta >= 0 && Number.isFinite(beta))) throw new RangeError(`beta must be ≥ 0, got ${beta}`);
+  if (!(eps >= 0 && eps <= 1)) throw new RangeError(`eps must be in [0, 1], got ${eps}`);
+  const withD = beta > 0;
+  const needAdv = alpha < 1 || withD;
+  return {
+    name,
+    groups: (m) => ({ classifier: classifierSpecs(m.classifier), ...(withD ? { discriminator: discriminatorSpecs(m.discriminator) } : {}) }),
+    build({ model, x, y, onehot, groups, noise }) {
+      const c = model.classifier;
+      const p = groups.classifier.views;
+      const z = encode(c, p, x);
+      const out = residual(c, p, z);
+      const ceClean = crossEntropy(out, onehot);
+      const metrics: Record<string, Tensor> = { 'acc.clean': accuracy(out, y) };
+      if (!needAdv) return { losses: { classifier: ceClean }, metrics: { ...metrics, 'loss.classifier': ceClean } };
+      const xAdv = fgsm(ceClean, x, eps);
+      const zAdv = encode(c, p, xAdv);
+      const outAdv = residual(c, p, zAdv);
+      const ceAdv = crossEntropy(outAdv, onehot);
+      metrics['acc.adv'] = accuracy(outAdv, y);
+      let loss = o.add(o.mul(ceClean, alpha), o.mul(ceAdv, 1 - alpha));
+      const losses: Record<string, Tensor> = {};
+      if (withD) {
+        const d = model.discriminator;
+        const rows = x.shape[0] as number;
+        // One D pass over clean and adversarial features; each group differentiates only its own
+        // parameters, so D's loss never reaches the encoder and the encoder's term never moves D.
+        const l = discriminate(d, groups.discriminator.views, o.concat([z, zAdv], 0), noise('dropout', [2 * rows, d.hidden]));
+        const lClean = o.slice(l, 0, 0, rows);
+        const lAdv = o.slice(l, 0, rows, 2 * rows);
+        losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));
+        loss = o.add(loss, o.mul(bceOnes(lAdv), beta));
+        metrics['loss.discriminator'] = losses.discriminator;
+        metrics['dacc.clean'] = fractionPositive(lClean);
+        metrics['dacc.adv'] = fractionPositive(o.neg(lAdv));
+      }
+      losses.classifier = loss;
+      metrics['loss.classifier'] = loss;
+      return { losses, metrics };
+    },
+  };
+}

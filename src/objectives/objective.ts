@@ -1,0 +1,31 @@
+// The objective contract: the training loop hands an objective the batch and its parameter groups;
+// the objective returns one loss per group and the metrics to report. The loop never asks which it is.
+import type { Tensor } from '../engine/tensor.js';
+import type { ClassifierConfig } from '../model/classifier.js';
+import type { DiscriminatorConfig } from '../model/discriminator.js';
+import type { ParamGroup, ParamSpec } from '../nn/params.js';
+
+export interface ModelConfig {
+  classifier: ClassifierConfig;
+  discriminator: DiscriminatorConfig;
+}
+
+export interface StepContext {
+  model: ModelConfig;
+  /** Inputs [batch, features] in [0, 1]. */
+  x: Tensor;
+  /** int64 labels [batch]. */
+  y: Tensor;
+  /** One-hot labels [batch, classes]. */
+  onehot: Tensor;
+  groups: Readonly<Record<string, ParamGroup>>;
+  /** A uniform [0, 1) noise input, filled afresh from the step's key on every step. */
+  noise(name: string, shape: number[]): Tensor;
+}
+
+export interface Objective {
+  readonly name: string;
+  /** Parameter groups this objective trains, by name. */
+  groups(model: ModelConfig): Record<string, ParamSpec[]>;
+  build(ctx: StepContext): { losses: Record<string, Tensor>; metrics: Record<string, Tensor> };
+}

@@ -1,0 +1,145 @@
+// One training step as one compiled graph: (batch, labels, noise, params, optimizer state, step)
+// → (params', state', metrics). Any objective, any optimizer per parameter group.
+import { grad } from '../engine/grad.js';
+import * as o from '../engine/ops.js';
+import { type Key, fold, split, uniform } from '../engine/rng.js';
+import { type Program, type TypedArray, compile } from '../engine/runtime.js';
+import type { Tensor } from '../engine/tensor.js';
+import { type ParamGroup, flatGrad, initGroup, paramGroup } from '../nn/params.js';
+import type { ModelConfig, Objective } from '../objectives/objective.js';
+import type { Optimizer } from '../optim/optimizer.js';
+
+export interface StepOptions {
+  objective: Objective;
+  model: ModelConfig;
+  /** One optimizer per parameter group the objective declares. */
+  optimizers: Readonly<Record<string, Optimizer>>;
+  batchSize: number;
+  /** Most steps one session run may take (the state stays inside ONNX Runtime between them). */
+  maxSteps?: number;
+  threads?: number;
+  profilePrefix?: string;
+}
+
+export interface TrainStep {
+  readonly program: Program;
+  readonly groups: Readonly<Record<string, ParamGroup>>;
+  /** The traced single step: per-step metrics and the next value of each state input. */
+  readonly graph: { metrics: Readonly<Record<string, Tensor>>; state: Readonly<Record<string, Tensor>> };
+  /** The graph's matmul FLOPs per step. */
+  readonly flops: number;
+  readonly maxSteps: number;
+  /** Fresh parameters from `key`; optimizer state zeroed; the update count reset. */
+  init(key: Key): void;
+  /**
+   * keys.length consecutive updates (at most maxSteps) in one session run: x holds that many batches
+   * back to back, y their labels; keys[i] drives step i's noise (dropout). Returns each metric per step.
+   */
+  run(x: Float32Array, y: BigInt64Array, keys: readonly Key[]): Promise<Record<string, Float32Array>>;
+  /** Updates done so far. */
+  readonly count: number;
+}
+
+const stateName = (group: string, slot: string) => `${group}.${slot}`;
+
+export function matmulFlops(roots: readonly Tensor[]): number {
+  let f = 0;
+  const seen = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    if (t.op === 'matmul') {
+      const [a] = t.inputs;
+      const k = (t.attrs.transA ? a.shape[0] : a.shape[1]) as number;
+      f += 2 * (t.shape[0] as number) * (t.shape[1] as number) * k;
+    }
+    stack.push(...t.inputs);
+  }
+  return f;
+}
+
+export async function compileStep(opts: StepOptions): Promise<TrainStep> {
+  const { objective, model, batchSize, maxSteps = 16 } = opts;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(maxSteps) && maxSteps > 0)) throw new RangeError(`steps per run must be a positive integer, got ${maxSteps}`);
+  const specs = objective.groups(model);
+  const groups: Record<string, ParamGroup> = {};
+  for (const [name, s] of Object.entries(specs)) {
+    if (!opts.optimizers[name]) throw new RangeError(`no optimizer given for parameter group '${name}'`);
+    groups[name] = paramGroup(name, s);
+  }
+  const x = o.input('x', [batchSize, model.classifier.inputs]);
+  const y = o.input('y', [batchSize], 'int64');
+  const step = o.input('step', []);
+  const noiseInputs: Array<{ name: string; size: number }> = [];
+  const { losses, metrics } = objective.build({
+    model,
+    x,
+    y,
+    onehot: o.oneHot(y, model.classifier.classes),
+    groups,
+    noise: (name, shape) => {
+      const t = o.input(`noise.${name}`, shape);
+      noiseInputs.push({ name: `noise.${name}`, size: shape.reduce((p, d) => p * d, 1) });
+      return t;
+    },
+  });
+  const state: Record<string, Tensor> = {};
+  const slotInputs: Record<string, Tensor> = {};
+  for (const [name, g] of Object.entries(groups)) {
+    const opt = opts.optimizers[name];
+    const loss = losses[name];
+    if (!loss) throw new RangeError(`objective '${objective.name}' gave no loss for parameter group '${name}'`);
+    const names = g.specs.map((s) => s.name);
+    const gflat = flatGrad(g, grad(loss, names.map((n) => g.views[n])));
+    const slots: Record<string, Tensor> = {};
+    for (const slot of opt.slots) slots[slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
+    const next = opt.update(g.flat, gflat, slots, step);
+    state[name] = next.params;
+    for (const slot of opt.slots) state[stateName(name, slot)] = next.state[slot];
+  }
+  const metricNames = Object.keys(metrics).sort();
+  const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true });
+  const noiseBuffers = noiseInputs.map((n) => new Float32Array(n.size * maxSteps));
+  const stepBuf = new Float32Array(maxSteps);
+  const xSize = batchSize * model.classifier.inputs;
+  const usesStep = program.feeds.some((f) => f.name === 'step');
+  let count = 0;
+  return {
+    program,
+    groups,
+    graph: { metrics, state },
+    flops: matmulFlops(Object.values(state)),
+    maxSteps,
+    get count() {
+      return count;
+    },
+    init(key) {
+      const keys = split(key, Object.keys(groups).length);
+      Object.values(groups).forEach((g, i) => program.setState(g.name, initGroup(g, keys[i])));
+      for (const n of Object.keys(slotInputs)) program.setState(n, new Float32Array(program.state(n).length));
+      count = 0;
+    },
+    async run(xs, ys, keys) {
+      const k = keys.length;
+      if (k < 1 || k > maxSteps) throw new RangeError(`run takes 1..${maxSteps} steps, got ${k}`);
+      if (xs.length !== k * xSize || ys.length !== k * batchSize)
+        throw new RangeError(`run: ${k} steps need ${k * xSize} inputs and ${k * batchSize} labels, got ${xs.length} and ${ys.length}`);
+      const feeds: Record<string, TypedArray> = { x: xs, y: ys };
+      if (usesStep) feeds.step = stepBuf.subarray(0, k);
+      for (let i = 0; i < k; i++) stepBuf[i] = count + i + 1;
+      noiseInputs.forEach((n, j) => {
+        const buf = noiseBuffers[j];
+        for (let i = 0; i < k; i++) uniform(fold(keys[i], j), n.size, buf.subarray(i * n.size, (i + 1) * n.size));
+        feeds[n.name] = buf.subarray(0, k * n.size);
+      });
+      const out = await program.run(feeds);
+      count += k;
+      const m: Record<string, Float32Array> = {};
+      for (const n of metricNames) m[n] = out[n] as Float32Array;
+      return m;
+    },
+  };
+}

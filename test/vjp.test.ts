@@ -1,0 +1,56 @@
+// Every VJP rule against central finite differences, in float64 on the reference interpreter.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { grad } from '../src/engine/grad.js';
+import * as o from '../src/engine/ops.js';
+import { evaluate } from '../src/engine/reference.js';
+import { VJP } from '../src/engine/vjp.js';
+import { CASES, MLP_CASE } from './cases.js';
+import { closeness, finiteDifferences, instantiate, randomValues } from './helpers.js';
+
+test('every op with a VJP rule has a finite-difference case', () => {
+  // stopGradient deliberately disagrees with finite differences; its exact test is below.
+  const covered = new Set([...CASES.flatMap((c) => c.covers), 'stopGradient']);
+  const missing = Object.keys(VJP).filter((op) => !covered.has(op));
+  assert.deepEqual(missing, []);
+});
+
+for (const [i, c] of [...CASES, MLP_CASE].entries()) {
+  const label = c.covers.length ? c.covers.join('+') : 'mlp cross-entropy';
+  test(`VJP matches central differences: ${label} (case ${i})`, () => {
+    const { ins, feeds, out } = instantiate(c, 'float64', i + 1);
+    // A random linear functional of the output, so every output element carries weight.
+    const size = evaluate([out], feeds)[0].data.length;
+    const weights = o.constant(randomValues(1000 + i, size, -1, 1), evaluate([out], feeds)[0].shape, 'float64');
+    const loss = o.reduceSum(o.mul(out, weights));
+    const names = c.inputs.filter((s) => !s.fixed).map((s) => s.name);
+    const grads = grad(loss, names.map((n) => ins[n]));
+    const analytic = evaluate(grads, feeds);
+    const numeric = finiteDifferences(loss, feeds, names);
+    names.forEach((n, k) => {
+      assert.equal(analytic[k].data.length, feeds[n].data.length, `gradient of ${n} has the input's size`);
+      const r = closeness(analytic[k].data, numeric[k], 1e-6, 1e-5);
+      assert.ok(r <= 1, `${label}: d/d${n} analytic ${Array.from(analytic[k].data.slice(0, 6))} vs numeric ${Array.from(numeric[k].slice(0, 6))} (closeness ${r})`);
+    });
+  });
+}
+
+test('gradients accumulate over several uses and honour stopGradient', () => {
+  const x = o.input('x', [3], 'float64');
+  const y = o.reduceSum(o.add(o.mul(x, x), o.stopGradient(o.mul(x, 3))));
+  const [g] = evaluate(grad(y, [x]), { x: [1, 2, 3] });
+  assert.deepEqual(Array.from(g.data), [2, 4, 6]);
+});
+
+test('gradient with respect to an unreachable tensor is zero of its shape', () => {
+  const x = o.input('x', [2], 'float64');
+  const z = o.input('z', [2, 2], 'float64');
+  const [gz] = evaluate(grad(o.reduceSum(o.exp(x)), [z]), { x: [0, 1], z: [1, 2, 3, 4] });
+  assert.deepEqual(gz.shape, [2, 2]);
+  assert.deepEqual(Array.from(gz.data), [0, 0, 0, 0]);
+});
+
+test('grad rejects a non-scalar target', () => {
+  const x = o.input('x', [2, 3], 'float64');
+  assert.throws(() => grad(o.exp(x), [x]), /grad: expects a float scalar, got float64 \[2, 3\]/);
+});
