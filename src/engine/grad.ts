@@ -3,8 +3,12 @@ import * as o from './ops.js';
 import { type Tensor, ShapeError, isFloat, showShape, staticSize, topoSort } from './tensor.js';
 import { VJP } from './vjp.js';
 
-/** Gradients of the scalar `y` with respect to each of `wrt` (inputs or any intermediate tensors). */
-export function grad(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
+/**
+ * Gradients of the scalar `y` with respect to each of `wrt` (inputs or any intermediate tensors).
+ * `initial[i]`, when given, seeds the cotangent of wrt[i] (the gradient of another term, computed
+ * elsewhere): it is summed with y's contributions there, and products fold it in as their addend.
+ */
+export function grad(y: Tensor, wrt: readonly Tensor[], initial?: ReadonlyArray<Tensor | undefined>): Tensor[] {
   if (!isFloat(y.dtype) || staticSize(y.shape) !== 1) throw new ShapeError(`grad: expects a float scalar, got ${y.dtype} ${showShape(y.shape)}`);
   const targets = new Set(wrt.map((w) => w.id));
   const order = topoSort([y]);
@@ -14,7 +18,14 @@ export function grad(y: Tensor, wrt: readonly Tensor[]): Tensor[] {
     if (targets.has(t.id)) live.add(t.id);
     else if (t.op !== 'stopGradient' && isFloat(t.dtype) && t.inputs.some((i) => live.has(i.id))) live.add(t.id);
   }
-  const cot = new Map<number, Tensor>([[y.id, o.constant(1, y.shape, y.dtype)]]);
+  const cot = new Map<number, Tensor>();
+  wrt.forEach((w, i) => {
+    const g0 = initial?.[i];
+    if (!g0) return;
+    if (g0.shape.join() !== w.shape.join() || g0.dtype !== w.dtype) throw new ShapeError(`grad: initial gradient ${g0.dtype} ${showShape(g0.shape)} does not match ${w.dtype} ${showShape(w.shape)}`);
+    cot.set(w.id, g0);
+  });
+  cot.set(y.id, cot.has(y.id) ? o.add(cot.get(y.id)!, 1) : o.constant(1, y.shape, y.dtype));
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
     const g = cot.get(t.id);

@@ -1,6 +1,7 @@
 // The paper's family: α·CE(x) + (1−α)·CE(x_adv) − β·log D(E(x_adv)) for the classifier, BCE for D,
 // FGSM examples from the current weights. plain, AT, A2T and A3T are points (α, β) of it.
-import { fgsm } from '../attacks/fgsm.js';
+import { fgsmFromGradient } from '../attacks/fgsm.js';
+import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { classifierSpecs, encode, residual } from '../model/classifier.js';
@@ -34,12 +35,16 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
       const ceClean = crossEntropy(out, onehot);
       const metrics: Record<string, Tensor> = { 'acc.clean': accuracy(out, y) };
       if (!needAdv) return { losses: { classifier: ceClean }, metrics: { ...metrics, 'loss.classifier': ceClean } };
-      const xAdv = fgsm(ceClean, x, eps);
+      // One backward pass of α·CE(x) gives both FGSM's input gradient (its sign ignores the positive
+      // factor α) and the clean term's parameter gradient, so that term is not differentiated twice.
+      const names = Object.keys(p);
+      const [gx, ...known] = grad(o.mul(ceClean, alpha > 0 ? alpha : 1), alpha > 0 ? [x, ...names.map((n) => p[n])] : [x]);
+      const xAdv = fgsmFromGradient(x, gx, eps);
       const zAdv = encode(c, p, xAdv);
       const outAdv = residual(c, p, zAdv);
       const ceAdv = crossEntropy(outAdv, onehot);
       metrics['acc.adv'] = accuracy(outAdv, y);
-      let loss = o.add(o.mul(ceClean, alpha), o.mul(ceAdv, 1 - alpha));
+      let rest = o.mul(ceAdv, 1 - alpha);
       const losses: Record<string, Tensor> = {};
       if (withD) {
         const d = model.discriminator;
@@ -50,14 +55,15 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
         const lClean = o.slice(l, 0, 0, rows);
         const lAdv = o.slice(l, 0, rows, 2 * rows);
         losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));
-        loss = o.add(loss, o.mul(bceOnes(lAdv), beta));
+        rest = o.add(rest, o.mul(bceOnes(lAdv), beta));
         metrics['loss.discriminator'] = losses.discriminator;
         metrics['dacc.clean'] = fractionPositive(lClean);
         metrics['dacc.adv'] = fractionPositive(o.neg(lAdv));
       }
-      losses.classifier = loss;
-      metrics['loss.classifier'] = loss;
-      return { losses, metrics };
+      losses.classifier = o.add(o.mul(ceClean, alpha), rest);
+      metrics['loss.classifier'] = losses.classifier;
+      const split = alpha > 0 ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
+      return { losses, metrics, split };
     },
   };
 }

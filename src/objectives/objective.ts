@@ -23,9 +23,21 @@ export interface StepContext {
   noise(name: string, shape: number[]): Tensor;
 }
 
+export interface ObjectiveGraph {
+  /** The loss each parameter group minimises (also reported). */
+  losses: Record<string, Tensor>;
+  metrics: Record<string, Tensor>;
+  /**
+   * Where part of a group's loss was already differentiated (an attack's backward pass also yields
+   * the clean term's parameter gradient): `rest` is the loss minus that part, `known` its gradient
+   * per parameter. The loop then differentiates only `rest`, seeded with `known`.
+   */
+  split?: Record<string, { rest: Tensor; known: Record<string, Tensor> }>;
+}
+
 export interface Objective {
   readonly name: string;
   /** Parameter groups this objective trains, by name. */
   groups(model: ModelConfig): Record<string, ParamSpec[]>;
-  build(ctx: StepContext): { losses: Record<string, Tensor>; metrics: Record<string, Tensor> };
+  build(ctx: StepContext): ObjectiveGraph;
 }

@@ -74,7 +74,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const y = o.input('y', [batchSize], 'int64');
   const step = o.input('step', []);
   const noiseInputs: Array<{ name: string; size: number }> = [];
-  const { losses, metrics } = objective.build({
+  const { losses, metrics, split: parts = {} } = objective.build({
     model,
     x,
     y,
@@ -93,7 +93,9 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
     const loss = losses[name];
     if (!loss) throw new RangeError(`objective '${objective.name}' gave no loss for parameter group '${name}'`);
     const names = g.specs.map((s) => s.name);
-    const gflat = flatGrad(g, grad(loss, names.map((n) => g.views[n])));
+    const part = parts[name];
+    const views = names.map((n) => g.views[n]);
+    const gflat = flatGrad(g, part ? grad(part.rest, views, names.map((n) => part.known[n])) : grad(loss, views));
     const slots: Record<string, Tensor> = {};
     for (const slot of opt.slots) slots[slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
     const next = opt.update(g.flat, gflat, slots, step);

@@ -1,0 +1,146 @@
+// Engine benchmark: the paper's A3T and plain training steps (batch 128) in a3t, TensorFlow.js (wasm)
+// and PyTorch, side by side in one run; plus the GEMM ceiling ONNX Runtime reaches on the step's shapes.
+// Usage: npm run bench -- [--seconds S] [--rounds R] [--threads T] [--json FILE] [--skip-tfjs] [--skip-torch]
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as o from '../src/engine/ops.js';
+import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
+import { compile } from '../src/engine/runtime.js';
+import { type Tensor, topoSort } from '../src/engine/tensor.js';
+import { PAPER_CLASSIFIER } from '../src/model/classifier.js';
+import { paperDiscriminator } from '../src/model/discriminator.js';
+import { adversarial } from '../src/objectives/adversarial.js';
+import { adam } from '../src/optim/adam.js';
+import { type TrainStep, compileStep } from '../src/train/step.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+function opt(name: string, dflt: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+}
+const SECONDS = Number(opt('seconds', '3'));
+const ROUNDS = Number(opt('rounds', '3'));
+const THREADS = Number(opt('threads', '2'));
+const JSON_OUT = opt('json', '');
+const B = 128;
+const K = 16;
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Steps per second of `run` over `seconds`, after a warm-up. */
+async function rate(run: () => Promise<unknown>, perRun: number, seconds: number): Promise<number> {
+  await run();
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    await run();
+    n += perRun;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function ourStep(alpha: number, beta: number): Promise<TrainStep> {
+  const model = { classifier: PAPER_CLASSIFIER, discriminator: paperDiscriminator(256) };
+  const step = await compileStep({ objective: adversarial({ alpha, beta, eps: 0.1 }), model, optimizers: { classifier: adam(), discriminator: adam() }, batchSize: B, maxSteps: K, threads: THREADS });
+  step.init(keyFromSeed(1));
+  return step;
+}
+
+/** A graph of just the step's matrix products (same shapes, transposes and addends). */
+async function gemmOnly(step: TrainStep) {
+  const mms = topoSort([...Object.values(step.graph.state), ...Object.values(step.graph.metrics)]).filter((t) => t.op === 'matmul');
+  const feeds: Record<string, Float32Array> = {};
+  const firstRows: Tensor[] = [];
+  let flops = 0;
+  mms.forEach((t, i) => {
+    const operand = (j: number) => {
+      const s = t.inputs[j].shape as number[];
+      feeds[`m${i}_${j}`] = uniform(fold(keyFromSeed(9), i * 3 + j), s.reduce((p, d) => p * d, 1));
+      return o.input(`m${i}_${j}`, s);
+    };
+    const y = o.matmul(operand(0), operand(1), t.attrs, t.inputs[2] ? operand(2) : undefined);
+    // Keep each product alive with a one-row output, so ONNX Runtime cannot prune it.
+    firstRows.push(o.reshape(o.slice(y, 0, 0, 1), [-1]));
+    const k = (t.attrs.transA ? t.inputs[0].shape[0] : t.inputs[0].shape[1]) as number;
+    flops += 2 * (t.shape[0] as number) * (t.shape[1] as number) * k;
+  });
+  const program = await compile({ outputs: { rows: o.concat(firstRows, 0) }, threads: THREADS });
+  return { run: () => program.run(feeds), flops, count: mms.length };
+}
+
+interface PeerResult {
+  a3t: number;
+  plain: number;
+  engine: string;
+}
+
+function peer(label: string, cmd: string, args: string[], env: Record<string, string> = {}): PeerResult | null {
+  log(`${label}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(line);
+    if (typeof parsed.a3t === 'number' && typeof parsed.plain === 'number') return parsed;
+    log(`${label}: skipped (${parsed.error ?? 'no result'})`);
+  } catch {
+    log(`${label}: skipped (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return null;
+}
+
+const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const ratio = (a: number, b: number | null | undefined) => (b ? `${(a / b).toFixed(1)}×` : '—');
+
+async function main() {
+  log(`ours: compiling the A3T and plain steps (batch ${B}, ${K} steps per session run, ${THREADS} threads)`);
+  const a3t = await ourStep(0.5, 1);
+  const plain = await ourStep(1, 0);
+  const gemm = await gemmOnly(a3t);
+  const x = uniform(keyFromSeed(2), K * B * 784);
+  const y = BigInt64Array.from({ length: K * B }, (_, i) => BigInt(i % 10));
+  const keys = Array.from({ length: K }, (_, i) => fold(keyFromSeed(3), i));
+  const samples = { a3t: [] as number[], plain: [] as number[], gemm: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    samples.a3t.push(B * (await rate(() => a3t.run(x, y, keys), K, SECONDS)));
+    samples.plain.push(B * (await rate(() => plain.run(x, y, keys), K, SECONDS)));
+    samples.gemm.push((gemm.flops * (await rate(gemm.run, 1, SECONDS))) / 1e9);
+    log(`round ${r + 1}/${ROUNDS}: a3t ${fmt(samples.a3t[r])} samples/s, plain ${fmt(samples.plain[r])} samples/s, GEMM ${fmt(samples.gemm[r], 1)} GFLOP/s`);
+  }
+  const ours = { a3t: median(samples.a3t), plain: median(samples.plain) };
+  const gflops = { step: (ours.a3t / B) * (a3t.flops / 1e9), gemm: median(samples.gemm) };
+
+  const seconds = String(Math.max(SECONDS * ROUNDS, 6));
+  const tfjs = flag('skip-tfjs') ? null : peer('tfjs (wasm, built-in gradients)', 'node', ['--import', 'tsx', 'bench/peers/tfjs-step.ts', '--seconds', seconds]);
+  const tfjsTuned = flag('skip-tfjs') ? null : peer('tfjs (wasm, explicit-transpose gradients)', 'node', ['--import', 'tsx', 'bench/peers/tfjs-step.ts', '--seconds', seconds, '--transpose-grads']);
+  const torch = flag('skip-torch') ? null : peer('torch', 'python3', ['bench/peers/torch_step.py', '--seconds', seconds, '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' });
+
+  const rows: Array<[string, PeerResult | null | { a3t: number; plain: number; engine: string }]> = [
+    [`a3t (ONNX Runtime, ${THREADS} threads)`, { ...ours, engine: 'ours' }],
+    ['TensorFlow.js wasm, built-in gradients', tfjs],
+    ['TensorFlow.js wasm, hand-tuned gradients', tfjsTuned],
+    ['PyTorch (OpenBLAS 1 thread, 2 torch threads)', torch],
+  ];
+  console.log(`\nOne training step of the paper's model, batch ${B} (samples/s, higher is better)\n`);
+  console.log('| engine | A3T step | plain step | ours ÷ it (A3T) | ours ÷ it (plain) |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r?.a3t)} | ${fmt(r?.plain)} | ${r === rows[0][1] ? '' : ratio(ours.a3t, r?.a3t)} | ${r === rows[0][1] ? '' : ratio(ours.plain, r?.plain)} |`);
+  console.log(`\nA3T step: ${fmt(a3t.flops / 1e6, 0)} MFLOP of matrix products per step, ${fmt(gflops.step, 1)} GFLOP/s achieved;`);
+  console.log(`the same ${gemm.count} products alone in ONNX Runtime: ${fmt(gflops.gemm, 1)} GFLOP/s (step reaches ${((100 * gflops.step) / gflops.gemm).toFixed(0)}% of it).`);
+  for (const [name, r] of rows.slice(1)) if (r) console.log(`${name}: ${r.engine}`);
+  if (JSON_OUT) {
+    const out = {
+      a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null },
+      plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null },
+      gflops,
+      settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString() },
+    };
+    writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + '\n');
+    log(`wrote ${JSON_OUT}`);
+  }
+}
+
+await main();

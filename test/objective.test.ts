@@ -1,0 +1,72 @@
+// The paper's objective family: the split gradient equals the gradient of the whole loss, and the
+// regimes differ only in which terms they carry.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { grad } from '../src/engine/grad.js';
+import * as o from '../src/engine/ops.js';
+import { evaluate } from '../src/engine/reference.js';
+import { keyFromSeed, split, uniform } from '../src/engine/rng.js';
+import { type ClassifierConfig, PAPER_CLASSIFIER } from '../src/model/classifier.js';
+import { paperDiscriminator } from '../src/model/discriminator.js';
+import { paramGroup, initGroup } from '../src/nn/params.js';
+import { adversarial } from '../src/objectives/adversarial.js';
+import type { ModelConfig } from '../src/objectives/objective.js';
+import { closeness } from './helpers.js';
+
+const SMALL: ClassifierConfig = { ...PAPER_CLASSIFIER, inputs: 20, hidden: [16, 12, 8], split: 2 };
+const MODEL: ModelConfig = { classifier: SMALL, discriminator: { ...paperDiscriminator(12), hidden: 6 } };
+const ROWS = 8;
+
+function buildGraph(alpha: number, beta: number) {
+  const objective = adversarial({ alpha, beta, eps: 0.1 });
+  const specs = objective.groups(MODEL);
+  const groups = Object.fromEntries(Object.entries(specs).map(([n, s]) => [n, paramGroup(n, s, 'float64')]));
+  const x = o.input('x', [ROWS, SMALL.inputs], 'float64');
+  const y = o.input('y', [ROWS], 'int64');
+  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), groups, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
+  const keys = split(keyFromSeed(4), 4);
+  const feeds: Record<string, ArrayLike<number>> = {
+    x: uniform(keys[0], ROWS * SMALL.inputs, new Float64Array(ROWS * SMALL.inputs)),
+    y: Array.from({ length: ROWS }, (_, i) => i % SMALL.classes),
+    'noise.dropout': uniform(keys[1], 2 * ROWS * 6, new Float64Array(2 * ROWS * 6)),
+  };
+  for (const [i, [n, grp]] of Object.entries(groups).entries()) feeds[n] = initGroup(grp, keys[2 + i]);
+  return { g, groups, feeds };
+}
+
+for (const [alpha, beta] of [
+  [0.5, 1],
+  [1, 1],
+  [0.5, 0],
+  [0.3, 2],
+]) {
+  test(`α=${alpha}, β=${beta}: the split gradient equals the gradient of the whole classifier loss`, () => {
+    const { g, groups, feeds } = buildGraph(alpha, beta);
+    const views = Object.keys(groups.classifier.views).map((n) => groups.classifier.views[n]);
+    const whole = grad(g.losses.classifier, views);
+    const part = g.split?.classifier;
+    assert.ok(part, 'the adversarial objective differentiates its clean term during FGSM');
+    const viaSplit = grad(part.rest, views, Object.keys(groups.classifier.views).map((n) => part.known[n]));
+    const a = evaluate(whole, feeds);
+    const b = evaluate(viaSplit, feeds);
+    a.forEach((w, i) => assert.ok(closeness(b[i].data, w.data, 1e-12, 1e-9) <= 1, `parameter ${i}`));
+    assert.ok(a.some((w) => w.data.some((v) => v !== 0)), 'gradients are not all zero');
+  });
+}
+
+test('plain training has no adversarial or discriminator terms; A3T has all of them', () => {
+  const plain = buildGraph(1, 0);
+  assert.deepEqual(Object.keys(plain.g.losses), ['classifier']);
+  assert.deepEqual(Object.keys(plain.g.metrics).sort(), ['acc.clean', 'loss.classifier']);
+  const a3t = buildGraph(0.5, 1);
+  assert.deepEqual(Object.keys(a3t.g.losses).sort(), ['classifier', 'discriminator']);
+  assert.deepEqual(Object.keys(a3t.g.metrics).sort(), ['acc.adv', 'acc.clean', 'dacc.adv', 'dacc.clean', 'loss.classifier', 'loss.discriminator']);
+  const [dAcc] = evaluate([a3t.g.metrics['dacc.clean']], a3t.feeds);
+  assert.ok(dAcc.data[0] >= 0 && dAcc.data[0] <= 1);
+});
+
+test('the objective rejects α outside [0, 1], β < 0 and ε outside [0, 1]', () => {
+  assert.throws(() => adversarial({ alpha: 1.5, beta: 0, eps: 0.1 }), /alpha must be in \[0, 1\], got 1.5/);
+  assert.throws(() => adversarial({ alpha: 0.5, beta: -1, eps: 0.1 }), /beta must be ≥ 0, got -1/);
+  assert.throws(() => adversarial({ alpha: 0.5, beta: 1, eps: 2 }), /eps must be in \[0, 1\], got 2/);
+});
