@@ -177,5 +177,5 @@ test('compile refuses a state with a named dim, a state that is also an output, 
 
 test('compile refuses threads: 0 and other non-positive or fractional thread counts', async () => {
   const x = f32('x', [3]);
-  for (const threads of [0, -1, 1.5]) await assert.rejects(compile({ outputs: { y: o.mul(x, 2) }, threads }), fails(ShapeError, /compile: threads must be a positive integer/, new RegExp(`got ${String(threads).replace('.', '\\.')}`)), `threads ${threads}`);
+  for (const threads of [0, -1, 1.5]) await assert.rejects(compile({ outputs: { y: o.mul(x, 2) }, threads }), fails(RangeError, /compile: threads must be a positive integer/, new RegExp(`got ${String(threads).replace('.', '\\.')}`)), `threads ${threads}`);
 });

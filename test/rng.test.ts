@@ -35,7 +35,7 @@ for (const [i, v] of KAT.entries()) {
   });
 }
 
-test('threefry is a function of key and counter: changing one bit of either changes the output', () => {
+test('threefry is a function of key and counter: changing any one word of either changes the output', () => {
   const base = threefry([1, 2], 3, 4);
   assert.deepEqual(threefry([1, 2], 3, 4), base);
   for (const [k, c0, c1] of [

@@ -54,3 +54,11 @@ test('grad rejects a non-scalar target', () => {
   const x = o.input('x', [2, 3], 'float64');
   assert.throws(() => grad(o.exp(x), [x]), /grad: expects a float scalar, got float64 \[2, 3\]/);
 });
+
+test('reference reshape keeps each named dim at its own size', () => {
+  const x = o.input('x', ['a', 'b', 6], 'float64');
+  const r = o.reduceSum(o.reshape(x, ['a', 'b', 2, 3]), 3);
+  const [out] = evaluate([r], { x: { shape: [2, 5, 6], data: new Float64Array(60).fill(1) } });
+  assert.deepEqual(out.shape, [2, 5, 2]);
+  assert.ok(out.data.every((v) => v === 3));
+});

@@ -172,7 +172,9 @@ const KERNELS: Record<string, Kernel> = {
     return c ? zip([{ shape: [m, n], data: out }, c], (p, q) => p + q) : { shape: [m, n], data: out };
   },
   reshape: (t, [a]) => {
-    const known = t.shape.map((d, i) => (typeof d === 'number' ? d : -1));
+    // A named dim kept from the input takes the input's size there; at most one other is left over.
+    const from = t.inputs[0].shape;
+    const known = t.shape.map((d) => (typeof d === 'number' ? d : from.includes(d) ? a.shape[from.indexOf(d)] : -1));
     const rest = a.data.length / size(known.filter((d) => d >= 0));
     return { shape: known.map((d) => (d >= 0 ? d : rest)), data: a.data };
   },

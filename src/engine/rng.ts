@@ -37,6 +37,7 @@ export function split(k: Key, n = 2): Key[] {
 
 /** A key for item `i` of a sequence (an epoch, a step) without splitting all of them. */
 export function fold(k: Key, i: number): Key {
+  if (!(Number.isSafeInteger(i) && i >= 0)) throw new RangeError(`fold index must be an integer in [0, 2^53), got ${i}`);
   return threefry(k, i >>> 0, (Math.floor(i / 2 ** 32) ^ 0xf01d) >>> 0);
 }
 

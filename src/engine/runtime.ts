@@ -173,7 +173,7 @@ export async function compile(opts: CompileOptions): Promise<Program> {
       throw new ShapeError(`compile: state '${name}' is ${describe(info)} but its next value is ${next.dtype} ${showShape(next.shape)} (both must match and be static)`);
   }
   const threads = opts.threads ?? os.availableParallelism();
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new ShapeError(`compile: threads must be a positive integer, got ${threads}`);
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`compile: threads must be a positive integer, got ${threads}`);
   const session = await ort.InferenceSession.create(model.bytes, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
