@@ -103,20 +103,35 @@ async function main() {
   const x = uniform(keyFromSeed(2), K * B * 784);
   const y = BigInt64Array.from({ length: K * B }, (_, i) => BigInt(i % 10));
   const keys = Array.from({ length: K }, (_, i) => fold(keyFromSeed(3), i));
+  // Rounds interleave our steps, the GEMM ceiling and PyTorch, so drifts in machine speed hit all
+  // of them alike; ratios are medians of per-round ratios.
   const samples = { a3t: [] as number[], plain: [] as number[], gemm: [] as number[] };
+  const torchRounds: PeerResult[] = [];
+  let torchMissing = flag('skip-torch');
   for (let r = 0; r < ROUNDS; r++) {
     samples.a3t.push(B * (await rate(() => a3t.run(x, y, keys), K, SECONDS)));
     samples.plain.push(B * (await rate(() => plain.run(x, y, keys), K, SECONDS)));
     samples.gemm.push((gemm.flops * (await rate(gemm.run, 1, SECONDS))) / 1e9);
-    log(`round ${r + 1}/${ROUNDS}: a3t ${fmt(samples.a3t[r])} samples/s, plain ${fmt(samples.plain[r])} samples/s, GEMM ${fmt(samples.gemm[r], 1)} GFLOP/s`);
+    let line = `round ${r + 1}/${ROUNDS}: a3t ${fmt(samples.a3t[r])} samples/s, plain ${fmt(samples.plain[r])} samples/s, GEMM ${fmt(samples.gemm[r], 1)} GFLOP/s`;
+    if (!torchMissing) {
+      const t = peer('torch', 'python3', ['bench/peers/torch_step.py', '--seconds', String(SECONDS), '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' });
+      if (t) {
+        torchRounds.push(t);
+        line += `; PyTorch a3t ${fmt(t.a3t)}, plain ${fmt(t.plain)}`;
+      } else torchMissing = true;
+    }
+    log(line);
   }
   const ours = { a3t: median(samples.a3t), plain: median(samples.plain) };
   const gflops = { step: (ours.a3t / B) * (a3t.flops / 1e9), gemm: median(samples.gemm) };
+  const torch: PeerResult | null = torchRounds.length ? { a3t: median(torchRounds.map((t) => t.a3t)), plain: median(torchRounds.map((t) => t.plain)), engine: torchRounds[0].engine } : null;
+  const torchRatio = torchRounds.length
+    ? { a3t: median(torchRounds.map((t, i) => samples.a3t[i] / t.a3t)), plain: median(torchRounds.map((t, i) => samples.plain[i] / t.plain)) }
+    : null;
 
   const seconds = String(Math.max(SECONDS * ROUNDS, 6));
   const tfjs = flag('skip-tfjs') ? null : peer('tfjs (wasm, built-in gradients)', 'node', ['--import', 'tsx', 'bench/peers/tfjs-step.ts', '--seconds', seconds]);
   const tfjsTuned = flag('skip-tfjs') ? null : peer('tfjs (wasm, explicit-transpose gradients)', 'node', ['--import', 'tsx', 'bench/peers/tfjs-step.ts', '--seconds', seconds, '--transpose-grads']);
-  const torch = flag('skip-torch') ? null : peer('torch', 'python3', ['bench/peers/torch_step.py', '--seconds', seconds, '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' });
 
   const rows: Array<[string, PeerResult | null | { a3t: number; plain: number; engine: string }]> = [
     [`a3t (ONNX Runtime, ${THREADS} threads)`, { ...ours, engine: 'ours' }],
@@ -127,14 +142,20 @@ async function main() {
   console.log(`\nOne training step of the paper's model, batch ${B} (samples/s, higher is better)\n`);
   console.log('| engine | A3T step | plain step | ours ÷ it (A3T) | ours ÷ it (plain) |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r?.a3t)} | ${fmt(r?.plain)} | ${r === rows[0][1] ? '' : ratio(ours.a3t, r?.a3t)} | ${r === rows[0][1] ? '' : ratio(ours.plain, r?.plain)} |`);
+  for (const [name, r] of rows) {
+    const isTorch = r !== null && r === torch;
+    const a = r === rows[0][1] ? '' : isTorch ? `${torchRatio!.a3t.toFixed(1)}×` : ratio(ours.a3t, r?.a3t);
+    const p = r === rows[0][1] ? '' : isTorch ? `${torchRatio!.plain.toFixed(1)}×` : ratio(ours.plain, r?.plain);
+    console.log(`| ${name} | ${fmt(r?.a3t)} | ${fmt(r?.plain)} | ${a} | ${p} |`);
+  }
+  if (torchRatio) console.log(`\n(PyTorch ran between our rounds; its ratios are medians of the per-round ratios.)`);
   console.log(`\nA3T step: ${fmt(a3t.flops / 1e6, 0)} MFLOP of matrix products per step, ${fmt(gflops.step, 1)} GFLOP/s achieved;`);
   console.log(`the same ${gemm.count} products alone in ONNX Runtime: ${fmt(gflops.gemm, 1)} GFLOP/s (step reaches ${((100 * gflops.step) / gflops.gemm).toFixed(0)}% of it).`);
   for (const [name, r] of rows.slice(1)) if (r) console.log(`${name}: ${r.engine}`);
   if (JSON_OUT) {
     const out = {
-      a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null },
-      plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null },
+      a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null, torch_ratio: torchRatio?.a3t ?? null },
+      plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null, torch_ratio: torchRatio?.plain ?? null },
       gflops,
       settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString() },
     };

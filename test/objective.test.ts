@@ -28,7 +28,8 @@ function buildGraph(alpha: number, beta: number) {
   const feeds: Record<string, ArrayLike<number>> = {
     x: uniform(keys[0], ROWS * SMALL.inputs, new Float64Array(ROWS * SMALL.inputs)),
     y: Array.from({ length: ROWS }, (_, i) => i % SMALL.classes),
-    'noise.dropout': uniform(keys[1], 2 * ROWS * 6, new Float64Array(2 * ROWS * 6)),
+    'noise.dropout.clean': uniform(keys[1], ROWS * 6, new Float64Array(ROWS * 6)),
+    'noise.dropout.adv': uniform(split(keys[1])[1], ROWS * 6, new Float64Array(ROWS * 6)),
   };
   for (const [i, [n, grp]] of Object.entries(groups).entries()) feeds[n] = initGroup(grp, keys[2 + i]);
   return { g, groups, feeds };

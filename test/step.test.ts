@@ -29,7 +29,8 @@ async function oneStepAgainstReference(optimizer: () => Optimizer, tolerance: { 
   const step = await compileStep({ objective: A3T, model: MODEL, optimizers: { classifier: optimizer(), discriminator: optimizer() }, batchSize: rows, maxSteps: 1, threads: 1 });
   step.init(keyFromSeed(5));
   const { x, y, keys } = batch(3, 1, rows);
-  const feeds: Record<string, ArrayLike<number>> = { x, y: Array.from(y, Number), step: [1], 'noise.dropout': uniform(fold(keys[0], 0), 2 * rows * 128) };
+  const feeds: Record<string, ArrayLike<number>> = { x, y: Array.from(y, Number), step: [1] };
+  step.noiseInputs.forEach((n, j) => (feeds[n.name] = uniform(fold(keys[0], j), n.size)));
   for (const name of step.program.stateNamesList) feeds[name] = Float32Array.from(step.program.state(name));
   const names = Object.keys(step.graph.state);
   const metricNames = Object.keys(step.graph.metrics);

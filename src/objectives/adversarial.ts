@@ -49,11 +49,12 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
       if (withD) {
         const d = model.discriminator;
         const rows = x.shape[0] as number;
-        // One D pass over clean and adversarial features; each group differentiates only its own
-        // parameters, so D's loss never reaches the encoder and the encoder's term never moves D.
-        const l = discriminate(d, groups.discriminator.views, o.concat([z, zAdv], 0), noise('dropout', [2 * rows, d.hidden]));
-        const lClean = o.slice(l, 0, 0, rows);
-        const lAdv = o.slice(l, 0, rows, 2 * rows);
+        // Separate D passes over clean and adversarial features: the encoder's term then reaches only
+        // the adversarial path. Each group differentiates only its own parameters, so D's loss never
+        // moves the encoder and the encoder's term never moves D.
+        const dp = groups.discriminator.views;
+        const lClean = discriminate(d, dp, z, noise('dropout.clean', [rows, d.hidden]));
+        const lAdv = discriminate(d, dp, zAdv, noise('dropout.adv', [rows, d.hidden]));
         losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));
         rest = o.add(rest, o.mul(bceOnes(lAdv), beta));
         metrics['loss.discriminator'] = losses.discriminator;

@@ -29,6 +29,8 @@ export interface TrainStep {
   /** The graph's matmul FLOPs per step. */
   readonly flops: number;
   readonly maxSteps: number;
+  /** The uniform noise inputs, in order: step i fills the j-th from fold(keys[i], j). */
+  readonly noiseInputs: ReadonlyArray<{ name: string; size: number }>;
   /** Fresh parameters from `key`; optimizer state zeroed; the update count reset. */
   init(key: Key): void;
   /**
@@ -115,6 +117,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
     graph: { metrics, state },
     flops: matmulFlops(Object.values(state)),
     maxSteps,
+    noiseInputs,
     get count() {
       return count;
     },
