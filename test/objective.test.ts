@@ -23,7 +23,8 @@ function buildGraph(alpha: number, beta: number) {
   const groups = Object.fromEntries(Object.entries(specs).map(([n, s]) => [n, paramGroup(n, s, 'float64')]));
   const x = o.input('x', [ROWS, SMALL.inputs], 'float64');
   const y = o.input('y', [ROWS], 'int64');
-  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), groups, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
+  const params = Object.fromEntries(Object.entries(groups).map(([n, grp]) => [n, grp.views]));
+  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), params, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
   const keys = split(keyFromSeed(4), 4);
   const feeds: Record<string, ArrayLike<number>> = {
     x: uniform(keys[0], ROWS * SMALL.inputs, new Float64Array(ROWS * SMALL.inputs)),

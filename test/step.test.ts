@@ -24,9 +24,9 @@ function batch(seed: number, steps: number, rows: number) {
   return { x, y, keys };
 }
 
-async function oneStepAgainstReference(optimizer: () => Optimizer, tolerance: { atol: number; rtol: number }) {
+async function oneStepAgainstReference(optimizer: () => Optimizer, tolerance: { atol: number; rtol: number }, updatesPerStep?: Record<string, number>) {
   const rows = 16;
-  const step = await compileStep({ objective: A3T, model: MODEL, optimizers: { classifier: optimizer(), discriminator: optimizer() }, batchSize: rows, maxSteps: 1, threads: 1 });
+  const step = await compileStep({ objective: A3T, model: MODEL, optimizers: { classifier: optimizer(), discriminator: optimizer() }, batchSize: rows, maxSteps: 1, threads: 1, updatesPerStep });
   step.init(keyFromSeed(5));
   const { x, y, keys } = batch(3, 1, rows);
   const feeds: Record<string, ArrayLike<number>> = { x, y: Array.from(y, Number), step: [1] };
@@ -53,6 +53,17 @@ test('a whole A3T step with Adam on ONNX Runtime matches the reference interpret
   // With ε = 1e-8 Adam's first step is ≈ lr·sign(g), which float32 and float64 may round to opposite
   // signs where |g| is tiny; a larger ε keeps the same graph smooth enough to compare.
   await oneStepAgainstReference(() => adam({ lr: 1e-3, eps: 1e-4 }), { atol: 2e-6, rtol: 1e-4 });
+});
+
+test('k = 2 discriminator updates per step: the unrolled step on ONNX Runtime matches the reference', async () => {
+  await oneStepAgainstReference(() => adam({ lr: 1e-3, eps: 1e-4 }), { atol: 2e-6, rtol: 1e-4 }, { discriminator: 2 });
+});
+
+test('updates per step are validated', async () => {
+  const make = (u: Record<string, number>) => compileStep({ objective: A3T, model: MODEL, optimizers: { classifier: adam(), discriminator: adam() }, batchSize: 4, maxSteps: 1, threads: 1, updatesPerStep: u });
+  await assert.rejects(make({ discriminator: 0 }), /'discriminator' must be a parameter group .* positive integer, got 0/);
+  await assert.rejects(make({ generator: 2 }), /'generator' must be a parameter group/);
+  await assert.rejects(make({ discriminator: 2, classifier: 2 }), /only one group may take several updates per step/);
 });
 
 async function train(seed: number, runs: number[], opts: { maxSteps: number } = { maxSteps: 4 }) {
@@ -94,4 +105,30 @@ test('run refuses batches of the wrong size and too many steps', async () => {
   const { x, y, keys } = batch(1, 3, 8);
   await assert.rejects(step.run(x, y, keys), /run takes 1\.\.2 steps, got 3/);
   await assert.rejects(step.run(x.subarray(0, 100), y.subarray(0, 8), keys.slice(0, 1)), /1 steps need 6272 inputs and 8 labels, got 100 and 8/);
+});
+
+test('training steps learn: the plain loss on a repeated batch falls, and A3T moves both parameter groups', async () => {
+  const rows = 32;
+  const plain = await compileStep({ objective: adversarial({ alpha: 1, beta: 0, eps: 0.1 }), model: MODEL, optimizers: { classifier: adam() }, batchSize: rows, maxSteps: 8, threads: 2 });
+  plain.init(keyFromSeed(1));
+  const one = batch(11, 1, rows);
+  const x = new Float32Array(8 * rows * 784);
+  const y = new BigInt64Array(8 * rows);
+  for (let i = 0; i < 8; i++) {
+    x.set(one.x, i * rows * 784);
+    y.set(one.y, i * rows);
+  }
+  const keys = Array.from({ length: 8 }, (_, i) => fold(keyFromSeed(2), i));
+  const first = (await plain.run(x, y, keys))['loss.classifier'];
+  let last = first;
+  for (let r = 0; r < 3; r++) last = (await plain.run(x, y, keys))['loss.classifier'];
+  assert.ok(last[7] < first[0] / 10, `loss fell from ${first[0]} to ${last[7]}`);
+
+  const a3t = await compileStep({ objective: A3T, model: MODEL, optimizers: { classifier: adam(), discriminator: adam() }, batchSize: rows, maxSteps: 8, threads: 2 });
+  a3t.init(keyFromSeed(1));
+  const before = { c: Float32Array.from(a3t.program.state('classifier')), d: Float32Array.from(a3t.program.state('discriminator')) };
+  await a3t.run(x, y, keys);
+  const moved = (a: Float32Array, b: ArrayLike<number>) => a.reduce((n, v, i) => n + +(v !== b[i]), 0) / a.length;
+  assert.ok(moved(before.c, a3t.program.state('classifier') as Float32Array) > 0.5, 'most classifier parameters moved');
+  assert.ok(moved(before.d, a3t.program.state('discriminator') as Float32Array) > 0.5, 'most discriminator parameters moved');
 });

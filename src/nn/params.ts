@@ -35,9 +35,15 @@ export function paramGroup(name: string, specs: readonly ParamSpec[], dtype: DTy
     size += count(s.shape);
   }
   const flat = o.input(name, [size], dtype);
+  const group = { name, specs, offsets, size, flat, views: {} };
+  return { ...group, views: viewsOf(group, flat) };
+}
+
+/** The parameters of `group` as views of another flat vector of its layout (e.g. after an update). */
+export function viewsOf(group: Pick<ParamGroup, 'specs' | 'offsets'>, flat: Tensor): Record<string, Tensor> {
   const views: Record<string, Tensor> = {};
-  specs.forEach((s, i) => (views[s.name] = o.reshape(o.slice(flat, 0, offsets[i], offsets[i] + count(s.shape)), s.shape)));
-  return { name, specs, offsets, size, flat, views };
+  group.specs.forEach((s, i) => (views[s.name] = o.reshape(o.slice(flat, 0, group.offsets[i], group.offsets[i] + count(s.shape)), s.shape)));
+  return views;
 }
 
 /** Gradients of the views, laid out like the flat vector. */

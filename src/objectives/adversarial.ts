@@ -27,9 +27,9 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
   return {
     name,
     groups: (m) => ({ classifier: classifierSpecs(m.classifier), ...(withD ? { discriminator: discriminatorSpecs(m.discriminator) } : {}) }),
-    build({ model, x, y, onehot, groups, noise }) {
+    build({ model, x, y, onehot, params, noise }) {
       const c = model.classifier;
-      const p = groups.classifier.views;
+      const p = params.classifier;
       const z = encode(c, p, x);
       const out = residual(c, p, z);
       const ceClean = crossEntropy(out, onehot);
@@ -52,7 +52,7 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
         // Separate D passes over clean and adversarial features: the encoder's term then reaches only
         // the adversarial path. Each group differentiates only its own parameters, so D's loss never
         // moves the encoder and the encoder's term never moves D.
-        const dp = groups.discriminator.views;
+        const dp = params.discriminator;
         const lClean = discriminate(d, dp, z, noise('dropout.clean', [rows, d.hidden]));
         const lAdv = discriminate(d, dp, zAdv, noise('dropout.adv', [rows, d.hidden]));
         losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));

@@ -3,7 +3,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import type { ClassifierConfig } from '../model/classifier.js';
 import type { DiscriminatorConfig } from '../model/discriminator.js';
-import type { ParamGroup, ParamSpec } from '../nn/params.js';
+import type { ParamSpec } from '../nn/params.js';
 
 export interface ModelConfig {
   classifier: ClassifierConfig;
@@ -18,9 +18,16 @@ export interface StepContext {
   y: Tensor;
   /** One-hot labels [batch, classes]. */
   onehot: Tensor;
-  groups: Readonly<Record<string, ParamGroup>>;
+  /** Each parameter group's tensors, by parameter name. */
+  params: Readonly<Record<string, Readonly<Record<string, Tensor>>>>;
   /** A uniform [0, 1) noise input, filled afresh from the step's key on every step. */
   noise(name: string, shape: number[]): Tensor;
+}
+
+/** A loss of which one part is already differentiated: `rest` is the remainder, `known` that part's gradient. */
+export interface SplitLoss {
+  rest: Tensor;
+  known: Record<string, Tensor>;
 }
 
 export interface ObjectiveGraph {
@@ -32,7 +39,7 @@ export interface ObjectiveGraph {
    * the clean term's parameter gradient): `rest` is the loss minus that part, `known` its gradient
    * per parameter. The loop then differentiates only `rest`, seeded with `known`.
    */
-  split?: Record<string, { rest: Tensor; known: Record<string, Tensor> }>;
+  split?: Record<string, SplitLoss>;
 }
 
 export interface Objective {

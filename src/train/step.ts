@@ -5,8 +5,8 @@ import * as o from '../engine/ops.js';
 import { type Key, fold, split, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
-import { type ParamGroup, flatGrad, initGroup, paramGroup } from '../nn/params.js';
-import type { ModelConfig, Objective } from '../objectives/objective.js';
+import { type ParamGroup, flatGrad, initGroup, paramGroup, viewsOf } from '../nn/params.js';
+import type { ModelConfig, Objective, SplitLoss } from '../objectives/objective.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
 export interface StepOptions {
@@ -17,6 +17,11 @@ export interface StepOptions {
   batchSize: number;
   /** Most steps one session run may take (the state stays inside ONNX Runtime between them). */
   maxSteps?: number;
+  /**
+   * Updates of one group per step (e.g. { discriminator: k }): the first n−1 use that group's loss
+   * alone, each against the group's freshly updated parameters; the last is the joint update.
+   */
+  updatesPerStep?: Readonly<Record<string, number>>;
   threads?: number;
   profilePrefix?: string;
 }
@@ -74,35 +79,65 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   }
   const x = o.input('x', [batchSize, model.classifier.inputs]);
   const y = o.input('y', [batchSize], 'int64');
+  const onehot = o.oneHot(y, model.classifier.classes);
   const step = o.input('step', []);
   const noiseInputs: Array<{ name: string; size: number }> = [];
-  const { losses, metrics, split: parts = {} } = objective.build({
-    model,
-    x,
-    y,
-    onehot: o.oneHot(y, model.classifier.classes),
-    groups,
-    noise: (name, shape) => {
-      const t = o.input(`noise.${name}`, shape);
-      noiseInputs.push({ name: `noise.${name}`, size: shape.reduce((p, d) => p * d, 1) });
-      return t;
-    },
-  });
-  const state: Record<string, Tensor> = {};
+  const flats: Record<string, Tensor> = {};
+  const slots: Record<string, Record<string, Tensor>> = {};
   const slotInputs: Record<string, Tensor> = {};
   for (const [name, g] of Object.entries(groups)) {
-    const opt = opts.optimizers[name];
-    const loss = losses[name];
-    if (!loss) throw new RangeError(`objective '${objective.name}' gave no loss for parameter group '${name}'`);
+    flats[name] = g.flat;
+    slots[name] = {};
+    for (const slot of opts.optimizers[name].slots) slots[name][slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
+  }
+  const inner = Object.entries(opts.updatesPerStep ?? {}).filter(([g, n]) => {
+    if (!groups[g] || !(Number.isInteger(n) && n >= 1)) throw new RangeError(`updates per step: '${g}' must be a parameter group of '${objective.name}' and its count a positive integer, got ${n}`);
+    return n > 1;
+  });
+  if (inner.length > 1) throw new RangeError(`updates per step: only one group may take several updates per step, got ${inner.map(([g]) => g).join(', ')}`);
+  const [innerGroup, rounds] = inner[0] ?? ['', 1];
+  // The views each round's objective was built on: gradients must be taken with respect to these.
+  let views: Record<string, Record<string, Tensor>> = {};
+  const build = (round: number) => {
+    views = Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, viewsOf(g, flats[n])]));
+    return objective.build({
+      model,
+      x,
+      y,
+      onehot,
+      params: views,
+      noise: (name, shape) => {
+        const full = round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`;
+        noiseInputs.push({ name: full, size: shape.reduce((p, d) => p * d, 1) });
+        return o.input(full, shape);
+      },
+    });
+  };
+  /** One optimizer update of `name` on `loss` (or on the split gradient), as its k-th update this step. */
+  const update = (name: string, loss: Tensor, part: SplitLoss | undefined, k: number) => {
+    const g = groups[name];
     const names = g.specs.map((s) => s.name);
-    const part = parts[name];
-    const views = names.map((n) => g.views[n]);
-    const gflat = flatGrad(g, part ? grad(part.rest, views, names.map((n) => part.known[n])) : grad(loss, views));
-    const slots: Record<string, Tensor> = {};
-    for (const slot of opt.slots) slots[slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
-    const next = opt.update(g.flat, gflat, slots, step);
-    state[name] = next.params;
-    for (const slot of opt.slots) state[stateName(name, slot)] = next.state[slot];
+    const vs = names.map((n) => views[name][n]);
+    const gflat = flatGrad(g, part ? grad(part.rest, vs, names.map((n) => part.known[n])) : grad(loss, vs));
+    const n = name === innerGroup ? rounds : 1;
+    const count = n === 1 ? step : o.add(o.mul(o.sub(step, 1), n), k);
+    const next = opts.optimizers[name].update(flats[name], gflat, slots[name], count);
+    flats[name] = next.params;
+    slots[name] = next.state;
+  };
+  for (let r = 0; r < rounds - 1; r++) {
+    const { losses } = build(r);
+    update(innerGroup, losses[innerGroup], undefined, r + 1);
+  }
+  const { losses, metrics, split: parts = {} } = build(rounds - 1);
+  for (const name of Object.keys(groups)) {
+    if (!losses[name]) throw new RangeError(`objective '${objective.name}' gave no loss for parameter group '${name}'`);
+    update(name, losses[name], parts[name], rounds);
+  }
+  const state: Record<string, Tensor> = {};
+  for (const name of Object.keys(groups)) {
+    state[name] = flats[name];
+    for (const slot of opts.optimizers[name].slots) state[stateName(name, slot)] = slots[name][slot];
   }
   const metricNames = Object.keys(metrics).sort();
   const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true });

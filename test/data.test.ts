@@ -1,0 +1,339 @@
+// The data layer: IDX parsing and its errors, MNIST-format directories (raw and gzipped), the bundled
+// MNIST itself, and the split/batch helpers the training loop uses.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { keyFromSeed } from '../src/engine/rng.js';
+import { DataError, parseIdx, readIdx } from '../src/data/idx.js';
+import { type Split, defaultDataDir, loadDataset } from '../src/data/mnist.js';
+import { gather, holdOut, shuffledBatches, subset, take } from '../src/data/split.js';
+
+let tmp = '';
+before(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'a3t-data-'));
+});
+after(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** IDX bytes: magic 00 00 type rank, big-endian dims, data. */
+function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = type;
+  head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(Array.from(data))]);
+}
+
+/** A predicate for assert.throws: a DataError whose message starts with `file` and matches every pattern. */
+function dataError(file: string, ...patterns: RegExp[]) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof DataError, `expected a DataError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    assert.equal(e.name, 'DataError');
+    assert.ok(e.message.startsWith(file), `message should start with ${file}: ${e.message}`);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  };
+}
+
+let dirCount = 0;
+interface Part {
+  n: number;
+  rows?: number;
+  cols?: number;
+  labels?: number[];
+  labelCount?: number;
+}
+/** A fresh MNIST-format directory; pixel j of image i is (7i + j) mod 256, label i mod 10 unless given. */
+function mnistDir(train: Part, test: Part, gz = false): string {
+  const dir = join(tmp, `set${dirCount++}`);
+  mkdirSync(dir);
+  const write = (name: string, bytes: Buffer) => writeFileSync(join(dir, gz ? `${name}.gz` : name), gz ? gzipSync(bytes) : bytes);
+  for (const [prefix, p] of [['train', train], ['t10k', test]] as const) {
+    const rows = p.rows ?? 2;
+    const cols = p.cols ?? 3;
+    const px = Array.from({ length: p.n * rows * cols }, (_, k) => (7 * Math.floor(k / (rows * cols)) + (k % (rows * cols))) % 256);
+    const labels = p.labels ?? Array.from({ length: p.labelCount ?? p.n }, (_, i) => i % 10);
+    write(`${prefix}-images-idx3-ubyte`, idx([p.n, rows, cols], px));
+    write(`${prefix}-labels-idx1-ubyte`, idx([labels.length], labels));
+  }
+  return dir;
+}
+
+// ---- IDX ---------------------------------------------------------------------------------------------
+
+test('parseIdx reads dims big-endian and returns exactly the data bytes', () => {
+  const bytes = idx([2, 300], Array.from({ length: 600 }, (_, i) => i % 251));
+  const a = parseIdx(bytes, 'mem');
+  assert.deepEqual(a.dims, [2, 300]);
+  assert.equal(a.data.length, 600);
+  assert.equal(a.data[0], 0);
+  assert.equal(a.data[599], 599 % 251);
+  // A view at a nonzero offset in a larger buffer parses the same.
+  const padded = new Uint8Array(bytes.length + 5);
+  padded.set(bytes, 5);
+  assert.deepEqual(parseIdx(padded.subarray(5), 'mem').dims, [2, 300]);
+});
+
+test('readIdx round-trips raw, .gz-named and gzip-magic files', () => {
+  const bytes = idx([3, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255]);
+  const raw = join(tmp, 'raw-idx3');
+  const gz = join(tmp, 'zipped-idx3.gz');
+  const sniffed = join(tmp, 'zipped-without-suffix');
+  writeFileSync(raw, bytes);
+  writeFileSync(gz, gzipSync(bytes));
+  writeFileSync(sniffed, gzipSync(bytes));
+  for (const p of [raw, gz, sniffed]) {
+    const a = readIdx(p);
+    assert.deepEqual(a.dims, [3, 2, 2], p);
+    assert.deepEqual(Array.from(a.data), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255], p);
+  }
+});
+
+test('wrong magic is an error naming the file and the expected magic', () => {
+  const bytes = idx([2], [1, 2]);
+  bytes[1] = 0x03;
+  assert.throws(() => parseIdx(bytes, 'bad-magic.idx'), dataError('bad-magic.idx', /0x00 0x03/, /expected 0x00 0x00/));
+  assert.throws(() => parseIdx(Uint8Array.of(0, 0), 'tiny.idx'), dataError('tiny.idx', /2 bytes/));
+});
+
+test('an unsupported type byte is an error naming the type', () => {
+  const f = join(tmp, 'floats-idx1');
+  writeFileSync(f, idx([1], [0, 0, 0, 0], 0x0d));
+  assert.throws(() => readIdx(f), dataError(f, /0x0d/, /float32/, /expected 0x08/));
+  assert.throws(() => parseIdx(idx([1], [0], 0x42), 'x'), dataError('x', /0x42 \(unknown\)/));
+});
+
+test('a bad rank or a truncated header is an error', () => {
+  assert.throws(() => parseIdx(Uint8Array.of(0, 0, 8, 5, 0, 0, 0, 1), 'rank5'), dataError('rank5', /5 dimensions, expected 1 to 4/));
+  assert.throws(() => parseIdx(Uint8Array.of(0, 0, 8, 0), 'rank0'), dataError('rank0', /0 dimensions/));
+  assert.throws(() => parseIdx(Uint8Array.of(0, 0, 8, 2, 0, 0, 0, 1), 'short'), dataError('short', /truncated IDX header/, /8 bytes, expected at least 12/));
+});
+
+test('truncated data is an error giving expected and actual byte counts', () => {
+  const f = join(tmp, 'truncated-idx3');
+  writeFileSync(f, idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7]));
+  assert.throws(() => readIdx(f), dataError(f, /truncated/, /need 8 data bytes, file has 7/));
+});
+
+test('trailing bytes after the data are an error giving expected and actual byte counts', () => {
+  const f = join(tmp, 'trailing-idx1');
+  writeFileSync(f, idx([3], [1, 2, 3, 4]));
+  assert.throws(() => readIdx(f), dataError(f, /trailing/, /need 3 data bytes, file has 4/));
+});
+
+test('a corrupt gzip file is a DataError naming the file', () => {
+  const good = gzipSync(idx([4], [1, 2, 3, 4]));
+  const f = join(tmp, 'corrupt-idx1.gz');
+  writeFileSync(f, good.subarray(0, good.length - 6)); // cut off inside the trailer
+  assert.throws(() => readIdx(f), dataError(f, /not a valid gzip file/));
+  const g = join(tmp, 'not-gzip-at-all.gz');
+  writeFileSync(g, idx([1], [9])); // .gz name, raw content
+  assert.throws(() => readIdx(g), dataError(g, /gzip/));
+});
+
+test('a missing file or a directory is a DataError naming the path', () => {
+  const f = join(tmp, 'no-such-file-idx1');
+  assert.throws(() => readIdx(f), dataError(f, /not found/));
+  assert.throws(() => readIdx(tmp), dataError(tmp, /directory/));
+});
+
+// ---- MNIST-format directories --------------------------------------------------------------------------
+
+test('loadDataset reads a directory: counts, features, scaling, labels, shape, source', () => {
+  const dir = mnistDir({ n: 5 }, { n: 3 });
+  const d = loadDataset(dir);
+  assert.equal(d.train.count, 5);
+  assert.equal(d.test.count, 3);
+  assert.equal(d.train.features, 6);
+  assert.deepEqual(d.shape, [2, 3]);
+  assert.equal(d.classes, 10);
+  assert.equal(d.source, dir);
+  assert.equal(d.train.images.length, 30);
+  // image 2, pixel 4: (7·2 + 4) / 255
+  assert.equal(d.train.images[2 * 6 + 4], Math.fround(18 / 255));
+  assert.equal(d.test.images[0], 0);
+  assert.deepEqual(Array.from(d.train.labels), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(d.test.labels), [0, 1, 2]);
+});
+
+test('loadDataset reads a directory of gzipped files (Debian Fashion-MNIST layout)', () => {
+  const d = loadDataset(mnistDir({ n: 4, rows: 3, cols: 3, labels: [9, 8, 7, 6] }, { n: 2, rows: 3, cols: 3 }, true));
+  assert.deepEqual(d.shape, [3, 3]);
+  assert.deepEqual(Array.from(d.train.labels), [9, 8, 7, 6]);
+  assert.equal(d.train.images[9 + 1], Math.fround(8 / 255));
+});
+
+test('loadDataset prefers the raw file when both raw and .gz exist', () => {
+  const dir = mnistDir({ n: 3, labels: [1, 1, 1] }, { n: 2 });
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), gzipSync(idx([3], [2, 2, 2])));
+  assert.deepEqual(Array.from(loadDataset(dir).train.labels), [1, 1, 1]);
+});
+
+test('an image/label count mismatch names both files and both counts', () => {
+  const dir = mnistDir({ n: 4, labelCount: 3 }, { n: 2 });
+  const images = join(dir, 'train-images-idx3-ubyte');
+  assert.throws(() => loadDataset(dir), dataError(images, /has 4 images/, /train-labels-idx1-ubyte has 3 labels/));
+});
+
+test('a label out of range names the file, the first offending index and the value', () => {
+  const dir = mnistDir({ n: 4 }, { n: 4, labels: [0, 3, 12, 11] });
+  const labels = join(dir, 't10k-labels-idx1-ubyte');
+  assert.throws(() => loadDataset(dir), dataError(labels, /label 12 at index 2/, /expected 0\.\.9/));
+  // With fewer classes, the training labels (0..3) are already out of range at index 3.
+  const small = mnistDir({ n: 4 }, { n: 1 });
+  assert.throws(() => loadDataset(small, 3), dataError(join(small, 'train-labels-idx1-ubyte'), /label 3 at index 3/, /expected 0\.\.2/));
+  assert.throws(() => loadDataset(small, 0), RangeError);
+});
+
+test('a missing file in the directory, or a missing directory, names the directory and the file', () => {
+  const dir = mnistDir({ n: 2 }, { n: 2 });
+  rmSync(join(dir, 't10k-labels-idx1-ubyte'));
+  rmSync(join(dir, 'train-images-idx3-ubyte'));
+  assert.throws(() => loadDataset(dir), dataError(dir, /missing train-images-idx3-ubyte\[\.gz\], t10k-labels-idx1-ubyte\[\.gz\]$/));
+  const none = join(tmp, 'no-such-dir');
+  assert.throws(() => loadDataset(none), dataError(none, /data directory not found/, /train-images-idx3-ubyte/));
+});
+
+test('train and test images of different sizes name both files and both sizes', () => {
+  const dir = mnistDir({ n: 2, rows: 2, cols: 3 }, { n: 2, rows: 3, cols: 2 });
+  assert.throws(
+    () => loadDataset(dir),
+    dataError(join(dir, 't10k-images-idx3-ubyte'), /are 3×2/, new RegExp(`${join(dir, 'train-images-idx3-ubyte')} has 2×3`)),
+  );
+});
+
+test('images that are not 3-D, or labels that are not 1-D, are errors naming the file', () => {
+  const dir = mnistDir({ n: 2 }, { n: 2 });
+  const images = join(dir, 'train-images-idx3-ubyte');
+  writeFileSync(images, idx([2, 6], new Array(12).fill(0)));
+  assert.throws(() => loadDataset(dir), dataError(images, /expected 3-D images/, /\[2, 6\]/));
+  const dir2 = mnistDir({ n: 2 }, { n: 2 });
+  const labels = join(dir2, 't10k-labels-idx1-ubyte');
+  writeFileSync(labels, idx([2, 1], [0, 1]));
+  assert.throws(() => loadDataset(dir2), dataError(labels, /expected 1-D labels/));
+});
+
+test('the bundled MNIST: 60,000/10,000 images of 784 features in [0,1], known labels and class counts', () => {
+  const d = loadDataset();
+  assert.equal(d.source, defaultDataDir());
+  assert.deepEqual(d.shape, [28, 28]);
+  for (const [s, n] of [[d.train, 60000], [d.test, 10000]] as const) {
+    assert.equal(s.count, n);
+    assert.equal(s.features, 784);
+    assert.equal(s.images.length, n * 784);
+    assert.equal(s.labels.length, n);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of s.images) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    assert.equal(lo, 0);
+    assert.equal(hi, 1);
+  }
+  assert.equal(d.train.labels[0], 5);
+  assert.equal(d.test.labels[0], 7);
+  // The widely published MNIST class counts (e.g. the per-digit table on yann.lecun.com's page and
+  // torchvision's MNIST targets.bincount()).
+  const counts = (labels: Uint8Array) => Array.from({ length: 10 }, (_, c) => labels.filter((y) => y === c).length);
+  assert.deepEqual(counts(d.train.labels), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+  assert.deepEqual(counts(d.test.labels), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+});
+
+// ---- splits and batches --------------------------------------------------------------------------------
+
+/** A split whose row i is [i, i + 0.5] with label i mod 10, so rows identify themselves. */
+function numbered(n: number): Split {
+  const images = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    images[2 * i] = i;
+    images[2 * i + 1] = i + 0.5;
+  }
+  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n, features: 2 };
+}
+const ids = (s: Split) => Array.from({ length: s.count }, (_, r) => s.images[2 * r]);
+
+test('holdOut: deterministic per key, disjoint, covering, order kept, different for another key', () => {
+  const s = numbered(50);
+  const a = holdOut(s, 12, keyFromSeed(1));
+  const again = holdOut(s, 12, keyFromSeed(1));
+  const other = holdOut(s, 12, keyFromSeed(2));
+  assert.equal(a.validation.count, 12);
+  assert.equal(a.train.count, 38);
+  assert.deepEqual(ids(again.validation), ids(a.validation));
+  assert.deepEqual(ids(again.train), ids(a.train));
+  assert.notDeepEqual(ids(other.validation), ids(a.validation));
+  const all = [...ids(a.train), ...ids(a.validation)].sort((x, y) => x - y);
+  assert.deepEqual(all, Array.from({ length: 50 }, (_, i) => i)); // disjoint and covering
+  for (const part of [a.train, a.validation]) {
+    const order = ids(part);
+    assert.deepEqual(order, [...order].sort((x, y) => x - y), 'original relative order kept');
+    // rows stay whole: second feature and label follow the first
+    for (let r = 0; r < part.count; r++) {
+      assert.equal(part.images[2 * r + 1], order[r] + 0.5);
+      assert.equal(part.labels[r], order[r] % 10);
+    }
+  }
+  // The held-out rows are not simply the first or last ones.
+  assert.notDeepEqual(ids(a.validation), Array.from({ length: 12 }, (_, i) => i));
+  assert.equal(holdOut(s, 0, keyFromSeed(1)).train.count, 50);
+  for (const bad of [-1, 50, 1.5, NaN]) assert.throws(() => holdOut(s, bad, keyFromSeed(1)), RangeError, String(bad));
+});
+
+test('take copies the first n rows and checks n', () => {
+  const s = numbered(6);
+  const t = take(s, 4);
+  assert.equal(t.count, 4);
+  assert.deepEqual(ids(t), [0, 1, 2, 3]);
+  assert.equal(t.images.length, 8);
+  assert.deepEqual(Array.from(t.labels), [0, 1, 2, 3]);
+  t.images[0] = 99;
+  assert.equal(s.images[0], 0, 'take copies');
+  assert.equal(take(s, 6).count, 6);
+  for (const bad of [0, 7, 2.5]) assert.throws(() => take(s, bad), RangeError, String(bad));
+});
+
+test('subset copies the given rows in the given order and checks indices', () => {
+  const s = numbered(8);
+  const t = subset(s, [5, 0, 5, 7]);
+  assert.equal(t.count, 4);
+  assert.deepEqual(Array.from(t.images), [5, 5.5, 0, 0.5, 5, 5.5, 7, 7.5]);
+  assert.deepEqual(Array.from(t.labels), [5, 0, 5, 7]);
+  assert.throws(() => subset(s, [1, 8]), /index 8 at position 1/);
+  assert.throws(() => subset(s, [-1]), RangeError);
+});
+
+test('shuffledBatches: full batches only, distinct indices, deterministic per key', () => {
+  const b = shuffledBatches(10, 3, keyFromSeed(7));
+  assert.equal(b.length, 3, 'the incomplete last batch is dropped');
+  for (const batch of b) assert.equal(batch.length, 3);
+  const flat = b.flatMap((x) => Array.from(x));
+  assert.equal(new Set(flat).size, 9);
+  for (const i of flat) assert.ok(i >= 0 && i < 10);
+  assert.deepEqual(shuffledBatches(10, 3, keyFromSeed(7)).map((x) => Array.from(x)), b.map((x) => Array.from(x)));
+  assert.notDeepEqual(shuffledBatches(10, 3, keyFromSeed(8)).map((x) => Array.from(x)), b.map((x) => Array.from(x)));
+  const whole = shuffledBatches(5, 5, keyFromSeed(1));
+  assert.equal(whole.length, 1);
+  assert.deepEqual(Array.from(whole[0]).sort(), [0, 1, 2, 3, 4]);
+  assert.equal(shuffledBatches(12, 4, keyFromSeed(1)).length, 3, 'no batch dropped when count divides evenly');
+  for (const bad of [0, 11, 1.5]) assert.throws(() => shuffledBatches(10, bad, keyFromSeed(1)), RangeError, String(bad));
+});
+
+test('gather copies rows and int64 labels into the buffers at the offset, touching nothing else', () => {
+  const s = numbered(20);
+  const images = new Float32Array(5 * 2).fill(-1);
+  const labels = new BigInt64Array(5).fill(-1n);
+  gather(s, Int32Array.of(13, 2), images, labels, 1);
+  gather(s, [19], images, labels, 4);
+  assert.deepEqual(Array.from(images), [-1, -1, 13, 13.5, 2, 2.5, -1, -1, 19, 19.5]);
+  assert.deepEqual(Array.from(labels), [-1n, 3n, 2n, -1n, 9n]);
+  gather(s, [0, 1], images, labels); // offset defaults to 0
+  assert.deepEqual(Array.from(images.subarray(0, 4)), [0, 0.5, 1, 1.5]);
+  assert.equal(labels[1], 1n);
+  assert.throws(() => gather(s, [1, 2], images, labels, 4), /do not fit/);
+  assert.throws(() => gather(s, [20], images, labels), RangeError);
+});
