@@ -228,9 +228,10 @@ test('the bundled MNIST: 60,000/10,000 images of 784 features in [0,1], known la
     assert.equal(s.labels.length, n);
     let lo = Infinity;
     let hi = -Infinity;
-    for (const v of s.images) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+    const x = s.images;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] < lo) lo = x[i];
+      if (x[i] > hi) hi = x[i];
     }
     assert.equal(lo, 0);
     assert.equal(hi, 1);

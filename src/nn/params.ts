@@ -60,8 +60,8 @@ export function initGroup(group: ParamGroup, key: Key): Float32Array {
 }
 
 /** One parameter's values out of a flat vector. */
-export function paramValues(group: ParamGroup, flat: ArrayLike<number>, name: string): Float32Array {
+export function paramValues(group: ParamGroup, flat: Float32Array, name: string): Float32Array {
   const i = group.specs.findIndex((s) => s.name === name);
   if (i < 0) throw new ShapeError(`parameter group '${group.name}' has no parameter '${name}'`);
-  return Float32Array.from(Array.prototype.slice.call(flat, group.offsets[i], group.offsets[i] + count(group.specs[i].shape)));
+  return flat.slice(group.offsets[i], group.offsets[i] + count(group.specs[i].shape));
 }
