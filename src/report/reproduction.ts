@@ -1,0 +1,151 @@
+// The reproduction report: Table 1 (mean ± std over seeds, the paper's numbers beside ours) and
+// Figure 2 (curves over epochs, mean with a ±1 std band), as Markdown, JSON and SVG.
+import { type Series, gridOfCharts, lineChart } from './svg.js';
+import { meanStd, percent } from './stats.js';
+import { markdownTable } from './table.js';
+
+/** The paper's Table 1: test accuracy on real and FGSM (ε = 0.1) inputs, 10 runs. */
+export const PAPER_TABLE1: Readonly<Record<string, { label: string; clean: number; fgsm: number }>> = {
+  plain: { label: 'Simple training', clean: 0.9818, fgsm: 0.2537 },
+  at: { label: 'AT (α = ½, β = 0)', clean: 0.9889, fgsm: 0.9445 },
+  a2t: { label: 'A2T (α = β = 1)', clean: 0.9777, fgsm: 0.8974 },
+  a3t: { label: 'A3T (α = ½, β = 1)', clean: 0.9872, fgsm: 0.961 },
+};
+
+export interface EpochPoint {
+  epoch: number;
+  train: Record<string, number>;
+  validation: { clean: number; fgsm: number; dClean?: number; dAdv?: number };
+}
+
+export interface RunResult {
+  regime: string;
+  seed: number;
+  /** Test accuracy, clean and under FGSM at the test ε. */
+  test: { clean: number; fgsm: number };
+  history: EpochPoint[];
+  seconds: number;
+}
+
+export interface ReproductionInput {
+  settings: Record<string, unknown>;
+  regimes: Array<{ name: string; label: string; alpha: number; beta: number }>;
+  runs: RunResult[];
+  wallSeconds: number;
+}
+
+export interface Row {
+  method: string;
+  label: string;
+  alpha: number;
+  beta: number;
+  clean: { mean: number; std: number };
+  fgsm: { mean: number; std: number };
+  seeds: number[];
+  paper: { clean: number; fgsm: number } | null;
+}
+
+export interface Reproduction {
+  json: { settings: Record<string, unknown>; rows: Row[]; runs: RunResult[]; wallSeconds: number };
+  markdown: string;
+  /** File name → SVG document. */
+  figures: Record<string, string>;
+}
+
+const ms = (xs: number[]) => {
+  const { mean, std } = meanStd(xs);
+  return { mean, std };
+};
+const pm = (v: { mean: number; std: number }) => `${percent(v.mean)} ± ${(100 * v.std).toFixed(2)}`;
+
+/** Mean and band over seeds of one metric per epoch. */
+function curve(runs: RunResult[], label: string, pick: (p: EpochPoint) => number | undefined, dashed = false): Series | null {
+  const epochs = Math.min(...runs.map((r) => r.history.length));
+  const x: number[] = [];
+  const y: number[] = [];
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const vals = runs.map((r) => pick(r.history[e])).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (vals.length === 0) return null;
+    const { mean, std } = meanStd(vals);
+    x.push(runs[0].history[e].epoch);
+    y.push(mean);
+    lo.push(mean - std);
+    hi.push(mean + std);
+  }
+  return { label, x, y, lo, hi, dashed };
+}
+
+/** Figure 2 for one regime: classifier and (when trained) discriminator accuracies over epochs. */
+export function curvesFigure(regimeLabel: string, runs: RunResult[]): string {
+  const seeds = runs.length;
+  const classifier = [
+    curve(runs, 'train, clean', (p) => p.train['acc.clean']),
+    curve(runs, 'train, FGSM', (p) => p.train['acc.adv'], true),
+    curve(runs, 'validation, clean', (p) => p.validation.clean),
+    curve(runs, 'validation, FGSM', (p) => p.validation.fgsm, true),
+  ].filter((s): s is Series => s !== null);
+  const charts = [lineChart({ title: `${regimeLabel}: classifier (mean ± std, ${seeds} seeds)`, xLabel: 'epoch', yLabel: 'accuracy', series: classifier, yRange: [0, 1] })];
+  const disc = [
+    curve(runs, 'train, clean features', (p) => p.train['dacc.clean']),
+    curve(runs, 'train, FGSM features', (p) => p.train['dacc.adv'], true),
+    curve(runs, 'validation, clean features', (p) => p.validation.dClean),
+    curve(runs, 'validation, FGSM features', (p) => p.validation.dAdv, true),
+  ].filter((s): s is Series => s !== null);
+  if (disc.length) charts.push(lineChart({ title: `${regimeLabel}: discriminator (mean ± std, ${seeds} seeds)`, xLabel: 'epoch', yLabel: 'accuracy', series: disc, yRange: [0, 1] }));
+  return gridOfCharts(charts, charts.length);
+}
+
+export function reproductionReport(input: ReproductionInput): Reproduction {
+  const rows: Row[] = input.regimes.map((g) => {
+    const runs = input.runs.filter((r) => r.regime === g.name);
+    const paper = PAPER_TABLE1[g.name];
+    return {
+      method: g.name,
+      label: g.label,
+      alpha: g.alpha,
+      beta: g.beta,
+      clean: ms(runs.map((r) => r.test.clean)),
+      fgsm: ms(runs.map((r) => r.test.fgsm)),
+      seeds: runs.map((r) => r.seed),
+      paper: paper ? { clean: paper.clean, fgsm: paper.fgsm } : null,
+    };
+  });
+  const s = input.settings;
+  const table = markdownTable(
+    ['method', 'clean (ours)', 'clean (paper)', `FGSM ε=${s.testEps} (ours)`, 'FGSM (paper)', 'seeds'],
+    rows.map((r) => [r.label, pm(r.clean), r.paper ? percent(r.paper.clean) : '—', pm(r.fgsm), r.paper ? percent(r.paper.fgsm) : '—', String(r.seeds.length)]),
+    ['left', 'right', 'right', 'right', 'right', 'right'],
+  );
+  const figures: Record<string, string> = {};
+  for (const g of input.regimes) {
+    const runs = input.runs.filter((r) => r.regime === g.name);
+    if (runs.length) figures[g.name === 'a3t' ? 'figure2.svg' : `curves-${g.name}.svg`] = curvesFigure(g.label, runs);
+  }
+  const settingLines = Object.entries(s).map(([k, v]) => `| ${k} | ${Array.isArray(v) ? v.join(', ') : String(v)} |`);
+  const markdown = [
+    '# Reproduction of A3T (Erraqabi et al.), Table 1 and Figure 2',
+    '',
+    `Test accuracy on the ${s.testImages} MNIST test images, clean and under FGSM at ε = ${s.testEps}, mean ± standard deviation over seeds.`,
+    `Training examples were generated by FGSM at ε = ${s.trainEps}. The paper's numbers (10 runs) are beside ours.`,
+    '',
+    table,
+    '',
+    `Wall time: ${(input.wallSeconds / 60).toFixed(1)} min for ${input.runs.length} runs.`,
+    '',
+    '## Figure 2',
+    '',
+    Object.keys(figures)
+      .map((f) => `![${f}](${f})`)
+      .join('\n\n'),
+    '',
+    '## Settings',
+    '',
+    '| setting | value |',
+    '| --- | --- |',
+    ...settingLines,
+    '',
+  ].join('\n');
+  return { json: { settings: s, rows, runs: input.runs, wallSeconds: input.wallSeconds }, markdown, figures };
+}

@@ -1,0 +1,57 @@
+// Trained models on disk: the checkpoint (config, model shape, parameters) and its ONNX export,
+// loaded back with every tensor checked against the shapes the model declares.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError, readCheckpoint, writeCheckpoint } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { RUN_FILES } from '../io/rundir.js';
+import { checkClassifier, classifierSpecs } from '../model/classifier.js';
+import { discriminatorSpecs } from '../model/discriminator.js';
+import { inferenceModel } from '../model/export.js';
+import type { ModelConfig } from '../objectives/objective.js';
+import type { Parameters } from '../eval/evaluator.js';
+import type { TrainConfig } from './config.js';
+
+export interface SavedModel {
+  config: TrainConfig;
+  model: ModelConfig;
+  params: Parameters;
+  file: string;
+}
+
+const size = (specs: Array<{ shape: number[] }>) => specs.reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0);
+
+/** Write the final checkpoint and the ONNX inference model into a run directory. */
+export function saveModel(dir: string, config: TrainConfig, model: ModelConfig, params: Parameters, meta: Record<string, unknown> = {}): void {
+  const tensors: Record<string, Float32Array> = { classifier: params.classifier };
+  if (params.discriminator) tensors.discriminator = params.discriminator;
+  writeCheckpoint(join(dir, RUN_FILES.checkpoint), { meta: { kind: 'a3t-model', config, model, ...meta }, tensors });
+  writeFileAtomic(join(dir, RUN_FILES.model), inferenceModel(model.classifier, params.classifier));
+}
+
+/** A model from a run directory or a checkpoint file. */
+export function loadModel(path: string): SavedModel {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, RUN_FILES.checkpoint) : path;
+  const ck = readCheckpoint(file);
+  const fail = (why: string): never => {
+    throw new CheckpointError(`${file}: ${why}`);
+  };
+  const { kind, config, model } = ck.meta as { kind?: unknown; config?: TrainConfig; model?: ModelConfig };
+  if (kind !== 'a3t-model' || !model || !config) return fail(`not a trained-model checkpoint (kind ${JSON.stringify(kind)})`);
+  try {
+    checkClassifier(model.classifier);
+  } catch (e) {
+    fail(`declares an invalid classifier: ${(e as Error).message}`);
+  }
+  const want = size(classifierSpecs(model.classifier));
+  const c = ck.tensors.classifier;
+  if (!c || c.length !== want) fail(`classifier holds ${c?.length ?? 0} values, its declared shape needs ${want}`);
+  const params: Parameters = { classifier: c };
+  if (ck.tensors.discriminator) {
+    const wantD = size(discriminatorSpecs(model.discriminator));
+    if (ck.tensors.discriminator.length !== wantD) fail(`discriminator holds ${ck.tensors.discriminator.length} values, its declared shape needs ${wantD}`);
+    params.discriminator = ck.tensors.discriminator;
+  }
+  for (const [name, t] of Object.entries(params)) if (t && !t.every(Number.isFinite)) fail(`${name} holds non-finite values`);
+  return { config, model, params, file };
+}

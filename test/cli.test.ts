@@ -1,0 +1,117 @@
+// The command line end to end on real MNIST: small runs with asserted outcomes, the exported ONNX
+// model in a plain ONNX Runtime session, determinism of whole runs, and the errors users get.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import ort from 'onnxruntime-node';
+import { loadDataset } from '../src/data/mnist.js';
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function a3t(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SMALL = ['--train-size', '5000', '--validation', '1000', '--epochs', '2', '--threads', '2'];
+const runs: Record<string, string> = {};
+function trained(regime: string, seed = 1, tag = ''): string {
+  const key = `${regime}-${seed}${tag}`;
+  if (!runs[key]) {
+    const dir = join(tmp, key);
+    const r = a3t('train', '--regime', regime, '--seed', String(seed), '--out', dir, ...SMALL);
+    assert.equal(r.code, 0, r.stderr);
+    runs[key] = dir;
+  }
+  return runs[key];
+}
+const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+
+test('a small AT run is far more robust to FGSM than a small plain run', () => {
+  const plain = summary(trained('plain')).test['0.1'];
+  const at = summary(trained('at')).test['0.1'];
+  assert.ok(plain.clean > 0.85 && at.clean > 0.85, `both learn: plain ${plain.clean}, AT ${at.clean}`);
+  assert.ok(at.fgsm > plain.fgsm + 0.2, `AT FGSM ${at.fgsm} vs plain ${plain.fgsm}`);
+});
+
+test('an A3T run reports the discriminator accuracies of Figure 2 every epoch, as fractions', () => {
+  const dir = trained('a3t');
+  const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  for (const m of lines) {
+    for (const v of [m.train['dacc.clean'], m.train['dacc.adv'], m.validation.dClean, m.validation.dAdv, m.train['acc.clean'], m.train['acc.adv'], m.validation.clean, m.validation.fgsm]) {
+      assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `metric ${v} in [0, 1]`);
+    }
+  }
+  for (const f of ['config.json', 'checkpoint.a3t', 'model.onnx', 'summary.json', 'summary.md']) assert.ok(readFileSync(join(dir, f)).length > 0, f);
+});
+
+test('the exported ONNX model, loaded by plain onnxruntime-node, reproduces the test accuracy', async () => {
+  const dir = trained('at');
+  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  const test = loadDataset().test;
+  const out = await session.run({ input: new ort.Tensor('float32', test.images, [test.count, test.features]) });
+  const logits = out.logits.data as Float32Array;
+  let hits = 0;
+  for (let i = 0; i < test.count; i++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (logits[i * 10 + c] > logits[i * 10 + best]) best = c;
+    hits += +(best === test.labels[i]);
+  }
+  assert.ok(Math.abs(hits / test.count - summary(dir).test['0.1'].clean) <= 0.0005, `ONNX ${hits / test.count} vs trained ${summary(dir).test['0.1'].clean}`);
+});
+
+test('the same seed gives an identical metrics.jsonl twice', () => {
+  const a = readFileSync(join(trained('a3t', 3), 'metrics.jsonl'), 'utf8');
+  const b = readFileSync(join(trained('a3t', 3, '-again'), 'metrics.jsonl'), 'utf8');
+  const strip = (s: string) => s.replace(/"(seconds|samplesPerSecond)":[0-9.e+-]+/g, '');
+  assert.equal(strip(a), strip(b));
+  assert.notEqual(strip(a), strip(readFileSync(join(trained('a3t'), 'metrics.jsonl'), 'utf8')));
+});
+
+test('a3t eval reads a run directory and reports accuracy falling with ε', () => {
+  const r = a3t('eval', trained('plain'), '--eps', '0,0.1,0.3', '--json', join(tmp, 'eval.json'));
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(join(tmp, 'eval.json'), 'utf8'));
+  assert.deepEqual(j.fgsm.map((f: { eps: number }) => f.eps), [0, 0.1, 0.3]);
+  assert.equal(j.fgsm[0].accuracy, j.clean);
+  assert.ok(j.fgsm[2].accuracy < j.fgsm[1].accuracy && j.fgsm[1].accuracy < j.clean);
+  assert.match(r.stdout, /\| 0\.3 \| \d+\.\d\d% \|/);
+});
+
+test('bad flags exit with code 2 and a one-line message naming the flag and its range', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['train', '--bogus', '1'], /unknown flag --bogus/],
+    [['train', '--alpha', '1.5'], /--alpha must be a number ≥ 0 and ≤ 1, got '1\.5'/],
+    [['train', '--train-eps', '-0.1'], /--train-eps must be a number ≥ 0 and ≤ 1, got '-0\.1'/],
+    [['train', '--batch-size', '0'], /--batch-size must be an integer ≥ 1/],
+    [['train', '--hidden', '512,256', '--layer', '3'], /--layer must be a hidden layer, from 1 to 2, got 3/],
+    [['train', '--regime', 'gan'], /--regime must be one of plain, at, a2t, a3t, got 'gan'/],
+    [['reproduce', '--regimes', 'plain,gan'], /--regimes must list regimes among/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = a3t(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+  }
+});
+
+test('an existing run directory is kept unless --force; a bad data directory is named', () => {
+  const dir = join(tmp, 'occupied');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'notes.txt'), 'mine');
+  const r = a3t('train', '--out', dir, ...SMALL);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /already holds a run; choose another --out or pass --force/);
+  assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine');
+  const d = a3t('train', '--data', join(tmp, 'nowhere'), '--out', join(tmp, 'x'), ...SMALL);
+  assert.equal(d.code, 1);
+  assert.match(d.stderr, /nowhere/);
+  assert.doesNotMatch(d.stderr, /\n\s+at /, 'no stack trace');
+});
