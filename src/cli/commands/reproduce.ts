@@ -1,7 +1,7 @@
 // a3t reproduce: the paper's four regimes × seeds, each run trained and tested, spread over worker
 // processes; then Table 1 and Figure 2 into --out.
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { type Dataset, loadDataset } from '../../data/mnist.js';
@@ -146,6 +146,7 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const jobs: Job[] = [];
   for (let s = 0; s < seeds; s++) for (const n of names) jobs.push({ regime: n, seed: s, config: { ...base, alpha: REGIMES[n].alpha, beta: REGIMES[n].beta, seed: s }, testEps, data: dataDir });
   mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'runs.jsonl'), '');
   const bar = progressLine('reproduce');
   process.stderr.write(`${jobsCount} runs (${names.join(', ')} × ${seeds} seeds), ${base.epochs} epochs each, ${workers} worker${workers > 1 ? 's' : ''} × ${base.threads || cores} thread(s)\n`);
   const results: RunResult[] = [];
@@ -158,6 +159,8 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
     (job, line) => p.flags.verbose && bar.log(`${job.regime} seed ${job.seed} ${line}`),
     (r) => {
       results.push(r);
+      // Each finished run is kept at once, so an interrupted reproduction loses only the runs in flight.
+      appendFileSync(join(out, 'runs.jsonl'), JSON.stringify(r) + '\n');
       bar.log(`${r.regime} seed ${r.seed}: test clean ${(100 * r.test.clean).toFixed(2)}%, FGSM ε=${testEps} ${(100 * r.test.fgsm).toFixed(2)}% (${r.seconds.toFixed(0)} s)`);
       bar.update(results.length, jobsCount, `${results.length}/${jobsCount} runs`);
     },
