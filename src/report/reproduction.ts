@@ -1,6 +1,6 @@
 // The reproduction report: Table 1 (mean ± std over seeds, the paper's numbers beside ours) and
 // Figure 2 (curves over epochs, mean with a ±1 std band), as Markdown, JSON and SVG.
-import { type Series, gridOfCharts, lineChart } from './svg.js';
+import { PALETTE, type Series, gridOfCharts, lineChart } from './svg.js';
 import { meanStd, percent } from './stats.js';
 import { markdownTable } from './table.js';
 
@@ -59,7 +59,7 @@ const ms = (xs: number[]) => {
 const pm = (v: { mean: number; std: number }) => `${percent(v.mean)} ± ${(100 * v.std).toFixed(2)}`;
 
 /** Mean and band over seeds of one metric per epoch. */
-function curve(runs: RunResult[], label: string, pick: (p: EpochPoint) => number | undefined, dashed = false): Series | null {
+function curve(runs: RunResult[], label: string, color: string, pick: (p: EpochPoint) => number | undefined, dashed = false): Series | null {
   const epochs = Math.min(...runs.map((r) => r.history.length));
   const x: number[] = [];
   const y: number[] = [];
@@ -74,26 +74,29 @@ function curve(runs: RunResult[], label: string, pick: (p: EpochPoint) => number
     lo.push(mean - std);
     hi.push(mean + std);
   }
-  return { label, x, y, lo, hi, dashed };
+  return { label, x, y, lo, hi, dashed, color };
 }
 
 /** Figure 2 for one regime: classifier and (when trained) discriminator accuracies over epochs. */
 export function curvesFigure(regimeLabel: string, runs: RunResult[]): string {
   const seeds = runs.length;
+  // Fixed colours per quantity, so the same curve looks the same in every regime's figure.
+  const [trainColor, valColor] = [PALETTE[0], PALETTE[1]];
   const classifier = [
-    curve(runs, 'train, clean', (p) => p.train['acc.clean']),
-    curve(runs, 'train, FGSM', (p) => p.train['acc.adv'], true),
-    curve(runs, 'validation, clean', (p) => p.validation.clean),
-    curve(runs, 'validation, FGSM', (p) => p.validation.fgsm, true),
+    curve(runs, 'train, clean', trainColor, (p) => p.train['acc.clean']),
+    curve(runs, 'train, FGSM', trainColor, (p) => p.train['acc.adv'], true),
+    curve(runs, 'validation, clean', valColor, (p) => p.validation.clean),
+    curve(runs, 'validation, FGSM', valColor, (p) => p.validation.fgsm, true),
   ].filter((s): s is Series => s !== null);
-  const charts = [lineChart({ title: `${regimeLabel}: classifier (mean ± std, ${seeds} seeds)`, xLabel: 'epoch', yLabel: 'accuracy', series: classifier, yRange: [0, 1] })];
+  const chart = (title: string, series: Series[]) => lineChart({ title, xLabel: 'epoch', yLabel: 'accuracy', series, yRange: [0, 1], xIntegers: true });
+  const charts = [chart(`${regimeLabel}: classifier (mean ± std, ${seeds} seeds)`, classifier)];
   const disc = [
-    curve(runs, 'train, clean features', (p) => p.train['dacc.clean']),
-    curve(runs, 'train, FGSM features', (p) => p.train['dacc.adv'], true),
-    curve(runs, 'validation, clean features', (p) => p.validation.dClean),
-    curve(runs, 'validation, FGSM features', (p) => p.validation.dAdv, true),
+    curve(runs, 'train, clean features', PALETTE[2], (p) => p.train['dacc.clean']),
+    curve(runs, 'train, FGSM features', PALETTE[2], (p) => p.train['dacc.adv'], true),
+    curve(runs, 'validation, clean features', PALETTE[3], (p) => p.validation.dClean),
+    curve(runs, 'validation, FGSM features', PALETTE[3], (p) => p.validation.dAdv, true),
   ].filter((s): s is Series => s !== null);
-  if (disc.length) charts.push(lineChart({ title: `${regimeLabel}: discriminator (mean ± std, ${seeds} seeds)`, xLabel: 'epoch', yLabel: 'accuracy', series: disc, yRange: [0, 1] }));
+  if (disc.length) charts.push(chart(`${regimeLabel}: discriminator (mean ± std, ${seeds} seeds)`, disc));
   return gridOfCharts(charts, charts.length);
 }
 
@@ -119,7 +122,8 @@ export function reproductionReport(input: ReproductionInput): Reproduction {
     ['left', 'right', 'right', 'right', 'right', 'right'],
   );
   const figures: Record<string, string> = {};
-  for (const g of input.regimes) {
+  // Figure 2 is A3T's; the other regimes' curves follow it.
+  for (const g of [...input.regimes].sort((a, b) => +(b.name === 'a3t') - +(a.name === 'a3t'))) {
     const runs = input.runs.filter((r) => r.regime === g.name);
     if (runs.length) figures[g.name === 'a3t' ? 'figure2.svg' : `curves-${g.name}.svg`] = curvesFigure(g.label, runs);
   }

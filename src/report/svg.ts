@@ -22,6 +22,8 @@ export interface ChartSpec {
   width?: number;
   height?: number;
   yFormat?: (v: number) => string;
+  /** x is a count (epochs): ticks only at whole numbers. */
+  xIntegers?: boolean;
 }
 
 /** Okabe–Ito colours, distinguishable under the common colour-vision deficiencies (its yellow is left out: too pale on white). */
@@ -187,6 +189,12 @@ export function lineChart(spec: ChartSpec): string {
     xFmt = defaultFormat(xTicks.decimals);
     const widest = Math.max(...xTicks.values.map((v) => textWidth(xFmt(v), FONT.tick)));
     if (widest + 12 <= (xTicks.step / (xDom[1] - xDom[0])) * pw) break;
+  }
+  if (spec.xIntegers && xTicks.step < 1) {
+    const values: number[] = [];
+    for (let v = Math.ceil(xDom[0]); v <= xDom[1]; v++) values.push(v);
+    xTicks = { step: 1, values, decimals: 0 };
+    xFmt = defaultFormat(0);
   }
   const lastLabel = xTicks.values.length > 0 ? xFmt(xTicks.values[xTicks.values.length - 1]) : '';
   const right = Math.max(16, textWidth(lastLabel, FONT.tick) / 2 + 4);

@@ -145,6 +145,8 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const stepBuf = new Float32Array(maxSteps);
   const xSize = batchSize * model.classifier.inputs;
   const usesStep = program.feeds.some((f) => f.name === 'step');
+  // A noise input the graph does not read is not fed (ONNX Runtime would refuse it); indices stay put.
+  const usedNoise = new Set(program.feeds.map((f) => f.name));
   let count = 0;
   return {
     program,
@@ -171,6 +173,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
       if (usesStep) feeds.step = stepBuf.subarray(0, k);
       for (let i = 0; i < k; i++) stepBuf[i] = count + i + 1;
       noiseInputs.forEach((n, j) => {
+        if (!usedNoise.has(n.name)) return;
         const buf = noiseBuffers[j];
         for (let i = 0; i < k; i++) uniform(fold(keys[i], j), n.size, buf.subarray(i * n.size, (i + 1) * n.size));
         feeds[n.name] = buf.subarray(0, k * n.size);
