@@ -1,0 +1,64 @@
+// Checkpoint files: exact round trips, and every kind of damage refused with the file named.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.js';
+import { keyFromSeed } from '../src/engine/rng.js';
+import { classifierSpecs } from '../src/model/classifier.js';
+import { initGroup, paramGroup } from '../src/nn/params.js';
+import { makeConfig, modelOf } from '../src/train/config.js';
+import { loadModel, saveModel } from '../src/train/saved.js';
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-ckpt-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const sample = () => ({ meta: { epoch: 3, note: 'ünïcode' }, tensors: { a: Float32Array.of(1, -2.5, NaN, 1e-30), empty: new Float32Array(0), b: Float32Array.of(7) } });
+
+test('a checkpoint round-trips its header and every float bit for bit', () => {
+  const file = join(tmp, 'ok.a3t');
+  writeCheckpoint(file, sample());
+  const back = readCheckpoint(file);
+  assert.deepEqual(back.meta, sample().meta);
+  assert.deepEqual(Object.keys(back.tensors), ['a', 'empty', 'b']);
+  assert.deepEqual(new Uint8Array(back.tensors.a.buffer), new Uint8Array(sample().tensors.a.buffer));
+  assert.deepEqual(Array.from(back.tensors.b), [7]);
+});
+
+test('truncated, bit-flipped, foreign and missing files are refused, naming the file', () => {
+  const bytes = encodeCheckpoint(sample());
+  const cases: Array<[string, Uint8Array, RegExp]> = [
+    ['truncated', bytes.subarray(0, bytes.length - 9), /checksum mismatch/],
+    ['flipped', Uint8Array.from(bytes, (v, i) => (i === 40 ? v ^ 1 : v)), /checksum mismatch/],
+    ['foreign', new TextEncoder().encode('PK\u0003\u0004 not a checkpoint at all'), /wrong magic/],
+    ['tiny', Uint8Array.of(65), /wrong magic/],
+  ];
+  for (const [name, data, why] of cases) {
+    const file = join(tmp, `${name}.a3t`);
+    writeFileSync(file, data);
+    assert.throws(() => readCheckpoint(file), (e: Error) => e instanceof CheckpointError && e.message.startsWith(file) && why.test(e.message), name);
+  }
+  assert.throws(() => readCheckpoint(join(tmp, 'absent.a3t')), /absent\.a3t: cannot read checkpoint \(ENOENT\)/);
+  assert.throws(() => readCheckpoint(tmp), /not a file/);
+});
+
+test('a well-formed file whose tensors do not match the declared model is refused', () => {
+  const config = makeConfig({ hidden: [16, 8], split: 1 });
+  const model = modelOf(config, 20, 10);
+  const group = paramGroup('classifier', classifierSpecs(model.classifier));
+  const params = { classifier: initGroup(group, keyFromSeed(1)) };
+  const dir = join(tmp, 'run');
+  mkdirSync(dir);
+  saveModel(dir, config, model, params);
+  assert.deepEqual(Array.from(loadModel(dir).params.classifier), Array.from(params.classifier));
+  const file = join(dir, 'checkpoint.a3t');
+  const good = readCheckpoint(file);
+  writeCheckpoint(file, { meta: good.meta, tensors: { classifier: params.classifier.subarray(1) } });
+  assert.throws(() => loadModel(dir), /classifier holds \d+ values, its declared shape needs \d+/);
+  writeCheckpoint(file, { meta: { ...good.meta, kind: 'something else' }, tensors: good.tensors });
+  assert.throws(() => loadModel(dir), /not a trained-model checkpoint/);
+  writeCheckpoint(file, { meta: good.meta, tensors: { classifier: params.classifier.map((v, i) => (i === 5 ? Infinity : v)) } });
+  assert.throws(() => loadModel(file), /classifier holds non-finite values/);
+  assert.ok(readFileSync(join(dir, 'model.onnx')).length > 1000, 'the ONNX export is written beside the checkpoint');
+});
