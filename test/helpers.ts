@@ -1,7 +1,9 @@
 // Shared test helpers: seeded random arrays and central finite differences on the reference interpreter.
+import * as o from '../src/engine/ops.js';
 import { type NDArray, evaluate } from '../src/engine/reference.js';
 import { keyFromSeed, fold, uniform } from '../src/engine/rng.js';
-import type { Tensor } from '../src/engine/tensor.js';
+import type { DType, Tensor } from '../src/engine/tensor.js';
+import type { OpCase } from './cases.js';
 
 /** Values in [lo, hi), kept at least `gap` away from the points in `avoid` (kinks of the op under test). */
 export function randomValues(seed: number, n: number, lo = -2, hi = 2, avoid: number[] = [], gap = 0.05): Float64Array {
@@ -44,10 +46,6 @@ export function closeness(a: ArrayLike<number>, b: ArrayLike<number>, atol: numb
   }
   return worst;
 }
-
-import * as o from '../src/engine/ops.js';
-import type { DType } from '../src/engine/tensor.js';
-import type { OpCase } from './cases.js';
 
 /** Build a case in `dtype`: its input tensors, output, and seeded feeds. */
 export function instantiate(c: OpCase, dtype: DType, seed: number) {

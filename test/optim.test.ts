@@ -134,7 +134,7 @@ test('adam in float32 on ONNX Runtime (state ping-pong) matches the float64 refe
   const { next } = build(opt, 'float32');
   const prog = await compile({ state: { p: next.params, m: next.state.m, v: next.state.v }, threads: 1 });
   try {
-    assert.deepEqual([...prog.stateNamesList].sort(), ['m', 'p', 'v']);
+    assert.deepEqual([...prog.stateNames].sort(), ['m', 'p', 'v']);
     assert.deepEqual(prog.feeds.map((f) => f.name).sort(), ['g', 'step']);
     const p0 = Float32Array.from(initialParams());
     prog.setState('p', p0);

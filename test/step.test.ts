@@ -31,7 +31,7 @@ async function oneStepAgainstReference(optimizer: () => Optimizer, tolerance: { 
   const { x, y, keys } = batch(3, 1, rows);
   const feeds: Record<string, ArrayLike<number>> = { x, y: Array.from(y, Number), step: [1] };
   step.noiseInputs.forEach((n, j) => (feeds[n.name] = uniform(fold(keys[0], j), n.size)));
-  for (const name of step.program.stateNamesList) feeds[name] = Float32Array.from(step.program.state(name));
+  for (const name of step.program.stateNames) feeds[name] = Float32Array.from(step.program.state(name));
   const names = Object.keys(step.graph.state);
   const metricNames = Object.keys(step.graph.metrics);
   const want = evaluate([...names.map((n) => step.graph.state[n]), ...metricNames.map((n) => step.graph.metrics[n])], feeds);

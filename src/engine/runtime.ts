@@ -66,7 +66,8 @@ export class Program {
   /** Inputs the caller feeds on each run (all inputs but the state). */
   readonly feeds: readonly ValueInfo[];
   private readonly session: ort.InferenceSession;
-  private readonly stateNames: readonly string[];
+  /** Inputs that carry state from run to run (fed from, and written back to, the ping-pong buffers). */
+  readonly stateNames: readonly string[];
   private readonly buffers = new Map<string, [ort.Tensor, ort.Tensor]>();
   private readonly outTensors = new Map<string, ort.Tensor | null>();
   private flip = 0;
@@ -101,10 +102,6 @@ export class Program {
     const cur = this.state(name);
     if (values.length !== cur.length) throw new FeedError(`state '${name}': ${values.length} values given, expected ${cur.length}`);
     cur.set(values as never);
-  }
-
-  get stateNamesList(): readonly string[] {
-    return this.stateNames;
   }
 
   private checkFeeds(feeds: Readonly<Record<string, TypedArray>>): Record<string, ort.Tensor> {
