@@ -59,7 +59,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const bar = progressLine(name);
   const started = performance.now();
   const result = await train(config, data, {
-    onProgress: (g) => bar.update(g.step, g.steps, `epoch ${g.epoch}/${g.epochs} step ${g.step}/${g.steps} ${g.samplesPerSecond.toFixed(0)} samples/s`),
+    // The bar covers the whole run, so its ETA is the run's, not the epoch's.
+    onProgress: (g) => bar.update((g.epoch - 1) * g.steps + g.step, g.epochs * g.steps, `epoch ${g.epoch}/${g.epochs} step ${g.step}/${g.steps} ${g.samplesPerSecond.toFixed(0)} samples/s`),
     onEpoch: (m) => {
       appendJsonLine(dir, RUN_FILES.metrics, m);
       bar.log(epochLine(m));
