@@ -45,11 +45,6 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Graph inputs and constants are leaves; everything else is computed. */
-export function isLeaf(t: Tensor): boolean {
-  return t.op === 'input' || t.op === 'constant';
-}
-
 /** Nodes reachable from `roots`, inputs before users. */
 export function topoSort(roots: readonly Tensor[]): Tensor[] {
   const seen = new Set<number>();
