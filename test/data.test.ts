@@ -1,7 +1,7 @@
 // The data layer: IDX parsing and its errors, MNIST-format directories (raw and gzipped), the bundled
 // MNIST itself, and the split/batch helpers the training loop uses.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -337,4 +337,15 @@ test('gather copies rows and int64 labels into the buffers at the offset, touchi
   assert.equal(labels[1], 1n);
   assert.throws(() => gather(s, [1, 2], images, labels, 4), /do not fit/);
   assert.throws(() => gather(s, [20], images, labels), RangeError);
+});
+
+const FASHION = '/usr/share/datasets/fashion-mnist';
+test('Debian\'s gzipped Fashion-MNIST loads like MNIST', { skip: !existsSync(FASHION) && `${FASHION} absent (apt-get install dataset-fashion-mnist)` }, () => {
+  const d = loadDataset(FASHION);
+  assert.equal(d.train.count, 60000);
+  assert.equal(d.test.count, 10000);
+  assert.equal(d.train.features, 784);
+  const counts = new Array(10).fill(0);
+  for (const l of d.test.labels) counts[l]++;
+  assert.deepEqual(counts, new Array(10).fill(1000), 'Fashion-MNIST has 1,000 test images per class');
 });
