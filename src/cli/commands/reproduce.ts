@@ -23,6 +23,7 @@ const SPECS: Specs = {
   regimes: { kind: 'string', help: 'comma-separated regimes (default plain,at,a2t,a3t)' },
   'test-eps': { kind: 'number', min: 0, max: 1, help: "FGSM ε at test (default 0.1, Table 1's caption)" },
   ...TRAIN_SPECS,
+  threads: { ...TRAIN_SPECS.threads, help: 'ONNX Runtime threads per worker (default: cores ÷ workers)' },
   workers: { kind: 'int', min: 1, max: 64, help: 'parallel worker processes (default: one per core)' },
   data: { kind: 'string', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
   out: { kind: 'string', help: 'report directory (default reports/reproduce, or reports/quick with --quick)' },
