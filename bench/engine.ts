@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as o from '../src/engine/ops.js';
 import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { compile } from '../src/engine/runtime.js';
-import { type Tensor, topoSort } from '../src/engine/tensor.js';
+import { type Tensor, elementCount, topoSort } from '../src/engine/tensor.js';
 import { PAPER_CLASSIFIER } from '../src/model/classifier.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { adversarial } from '../src/objectives/adversarial.js';
@@ -59,7 +59,7 @@ async function gemmOnly(step: TrainStep) {
   mms.forEach((t, i) => {
     const operand = (j: number) => {
       const s = t.inputs[j].shape as number[];
-      feeds[`m${i}_${j}`] = uniform(fold(keyFromSeed(9), i * 3 + j), s.reduce((p, d) => p * d, 1));
+      feeds[`m${i}_${j}`] = uniform(fold(keyFromSeed(9), i * 3 + j), elementCount(s));
       return o.input(`m${i}_${j}`, s);
     };
     const y = o.matmul(operand(0), operand(1), t.attrs, t.inputs[2] ? operand(2) : undefined);

@@ -1,12 +1,12 @@
 // The float64 reference interpreter of the IR: slow, plain and independent of ONNX Runtime.
-import { type Tensor, ShapeError, showShape, topoSort } from './tensor.js';
+import { type Tensor, ShapeError, elementCount, showShape, topoSort } from './tensor.js';
 
 export interface NDArray {
   shape: number[];
   data: Float64Array;
 }
 
-const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
+const size = elementCount;
 
 function strides(s: readonly number[]): number[] {
   const r = new Array<number>(s.length);

@@ -31,6 +31,9 @@ export function showShape(s: Shape): string {
   return `[${s.join(', ')}]`;
 }
 
+/** Number of elements of a concrete shape. */
+export const elementCount = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
+
 /** Number of elements, or null when a dimension is symbolic. */
 export function staticSize(s: Shape): number | null {
   let n = 1;

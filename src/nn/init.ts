@@ -1,9 +1,9 @@
 // Initialisers: functions of a key and a shape.
 import { type Key, uniform } from '../engine/rng.js';
+import { elementCount as count } from '../engine/tensor.js';
 
 export type Init = (key: Key, shape: readonly number[]) => Float32Array;
 
-const count = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 
 /** U(-b, b). */
 export const uniformInit = (bound: number): Init => (key, shape) => {

@@ -2,7 +2,7 @@
 // with a handful of elementwise ops instead of a handful per tensor.
 import * as o from '../engine/ops.js';
 import { type Key, split } from '../engine/rng.js';
-import { type DType, type Tensor, ShapeError } from '../engine/tensor.js';
+import { type DType, type Tensor, ShapeError, elementCount } from '../engine/tensor.js';
 import type { Init } from './init.js';
 
 export interface ParamSpec {
@@ -22,7 +22,10 @@ export interface ParamGroup {
   readonly views: Readonly<Record<string, Tensor>>;
 }
 
-const count = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+const count = elementCount;
+
+/** Length of the flat vector holding these parameters. */
+export const specsSize = (specs: readonly ParamSpec[]): number => specs.reduce((n, s) => n + count(s.shape), 0);
 
 export function paramGroup(name: string, specs: readonly ParamSpec[], dtype: DType = 'float32'): ParamGroup {
   const offsets: number[] = [];

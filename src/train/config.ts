@@ -81,7 +81,7 @@ const RULES: { [K in keyof TrainConfig]: [Check, string] } = {
   discriminatorHidden: [int(1, 1 << 16), 'a positive integer'],
   discriminatorDropout: [real(0, 0.99), 'a number in [0, 0.99]'],
   alpha: [real(0, 1), 'a number in [0, 1]'],
-  beta: [real(0, 1e6), 'a number ≥ 0'],
+  beta: [real(0, 1e6), 'a number in [0, 1000000]'],
   trainEps: [real(0, 1), 'a number in [0, 1]'],
   epochs: [int(1, 100000), 'a positive integer'],
   batchSize: [int(1, 1 << 16), 'a positive integer'],

@@ -10,6 +10,7 @@ import { discriminatorSpecs } from '../model/discriminator.js';
 import { inferenceModel } from '../model/export.js';
 import type { ModelConfig } from '../objectives/objective.js';
 import type { Parameters } from '../eval/evaluator.js';
+import { specsSize } from '../nn/params.js';
 import type { TrainConfig } from './config.js';
 
 export interface SavedModel {
@@ -18,8 +19,6 @@ export interface SavedModel {
   params: Parameters;
   file: string;
 }
-
-const size = (specs: Array<{ shape: number[] }>) => specs.reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0);
 
 /** Write the final checkpoint and the ONNX inference model into a run directory. */
 export function saveModel(dir: string, config: TrainConfig, model: ModelConfig, params: Parameters, meta: Record<string, unknown> = {}): void {
@@ -43,12 +42,12 @@ export function loadModel(path: string): SavedModel {
   } catch (e) {
     fail(`declares an invalid classifier: ${(e as Error).message}`);
   }
-  const want = size(classifierSpecs(model.classifier));
+  const want = specsSize(classifierSpecs(model.classifier));
   const c = ck.tensors.classifier;
   if (!c || c.length !== want) fail(`classifier holds ${c?.length ?? 0} values, its declared shape needs ${want}`);
   const params: Parameters = { classifier: c };
   if (ck.tensors.discriminator) {
-    const wantD = size(discriminatorSpecs(model.discriminator));
+    const wantD = specsSize(discriminatorSpecs(model.discriminator));
     if (ck.tensors.discriminator.length !== wantD) fail(`discriminator holds ${ck.tensors.discriminator.length} values, its declared shape needs ${wantD}`);
     params.discriminator = ck.tensors.discriminator;
   }

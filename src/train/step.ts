@@ -4,7 +4,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import { type Key, fold, split, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';
-import type { Tensor } from '../engine/tensor.js';
+import { type Tensor, elementCount } from '../engine/tensor.js';
 import { type ParamGroup, flatGrad, initGroup, paramGroup, viewsOf } from '../nn/params.js';
 import type { ModelConfig, Objective, SplitLoss } from '../objectives/objective.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -108,7 +108,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
       params: views,
       noise: (name, shape) => {
         const full = round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`;
-        noiseInputs.push({ name: full, size: shape.reduce((p, d) => p * d, 1) });
+        noiseInputs.push({ name: full, size: elementCount(shape) });
         return o.input(full, shape);
       },
     });

@@ -15,7 +15,7 @@ import { TRAIN_SPECS, asUsageError, configSettings } from '../train-flags.js';
 const SPECS: Specs = {
   regime: { kind: 'string', choices: Object.keys(REGIMES), help: 'plain, at, a2t or a3t (sets α and β; default a3t)' },
   alpha: { kind: 'number', min: 0, max: 1, help: 'weight of the clean cross-entropy (overrides the regime)' },
-  beta: { kind: 'number', min: 0, help: 'weight of the encoder adversarial loss (overrides the regime)' },
+  beta: { kind: 'number', min: 0, max: 1e6, help: 'weight of the encoder adversarial loss (overrides the regime)' },
   seed: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'random seed (default 0)' },
   ...TRAIN_SPECS,
   'test-eps': { kind: 'numbers', min: 0, max: 1, help: 'FGSM ε list for the final test accuracy (default 0.1)' },
