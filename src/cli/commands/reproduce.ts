@@ -170,24 +170,15 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const wallSeconds = (performance.now() - started) / 1000;
   const order = (r: RunResult) => names.indexOf(r.regime) * 1e6 + r.seed;
   results.sort((a, b) => order(a) - order(b));
+  // Every training setting but the ones each run sets for itself.
+  const { alpha: _alpha, beta: _beta, seed: _seed, ...trainSettings } = base;
   const report = reproductionReport({
     settings: {
       quick,
       seeds,
       regimes: names,
-      trainEps: base.trainEps,
       testEps,
-      epochs: base.epochs,
-      batchSize: base.batchSize,
-      optimizer: base.optimizer,
-      lr: base.lr,
-      dLr: base.dLr,
-      discriminatorSteps: base.discriminatorSteps,
-      hidden: base.hidden,
-      layer: base.split,
-      slope: base.slope,
-      discriminatorHidden: base.discriminatorHidden,
-      discriminatorDropout: base.discriminatorDropout,
+      ...trainSettings,
       trainImages: base.trainSize || dataset.train.count - base.validation,
       validationImages: base.validation,
       testImages: dataset.test.count,
