@@ -113,6 +113,8 @@ const EMIT: Record<string, Emit> = {
   mul: simple('Mul'),
   div: simple('Div'),
   pow: simple('Pow'),
+  maximum: simple('Max'),
+  minimum: simple('Min'),
   greater: simple('Greater'),
   less: simple('Less'),
   greaterOrEqual: simple('GreaterOrEqual'),

@@ -95,6 +95,9 @@ export function mul(a: Operand, b: Operand): Tensor {
 }
 export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
 export const pow = (a: Operand, b: Operand): Tensor => binary('pow', a, b);
+/** Elementwise larger / smaller of a and b (broadcasting). */
+export const maximum = (a: Operand, b: Operand): Tensor => binary('maximum', a, b);
+export const minimum = (a: Operand, b: Operand): Tensor => binary('minimum', a, b);
 
 export const greater = (a: Operand, b: Operand): Tensor => binary('greater', a, b, 'bool');
 export const less = (a: Operand, b: Operand): Tensor => binary('less', a, b, 'bool');

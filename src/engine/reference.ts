@@ -100,6 +100,8 @@ const KERNELS: Record<string, Kernel> = {
   mul: (_t, [a, b]) => zip([a, b], (x, y) => x * y),
   div: (_t, [a, b]) => zip([a, b], (x, y) => x / y),
   pow: (_t, [a, b]) => zip([a, b], (x, y) => Math.pow(x, y)),
+  maximum: (_t, [a, b]) => zip([a, b], (x, y) => Math.max(x, y)),
+  minimum: (_t, [a, b]) => zip([a, b], (x, y) => Math.min(x, y)),
   greater: (_t, [a, b]) => zip([a, b], (x, y) => +(x > y)),
   less: (_t, [a, b]) => zip([a, b], (x, y) => +(x < y)),
   greaterOrEqual: (_t, [a, b]) => zip([a, b], (x, y) => +(x >= y)),

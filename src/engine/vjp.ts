@@ -49,6 +49,15 @@ export const VJP: Record<string, VjpRule> = {
     const db = b.op === 'constant' ? null : unbroadcast(o.mul(g, o.mul(y, o.log(a))), b.shape);
     return [unbroadcast(da, a.shape), db];
   },
+  // On a tie the whole cotangent goes to a (PyTorch splits it evenly): either is a subgradient.
+  maximum: ({ inputs: [a, b] }, g) => {
+    const first = o.greaterOrEqual(a, b);
+    return [unbroadcast(o.where(first, g, 0), a.shape), unbroadcast(o.where(first, 0, g), b.shape)];
+  },
+  minimum: ({ inputs: [a, b] }, g) => {
+    const first = o.lessOrEqual(a, b);
+    return [unbroadcast(o.where(first, g, 0), a.shape), unbroadcast(o.where(first, 0, g), b.shape)];
+  },
   neg: (_y, g) => [o.neg(g)],
   exp: (y, g) => [o.mul(g, y)],
   log: (y, g) => [o.div(g, y.inputs[0])],
