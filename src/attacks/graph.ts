@@ -1,0 +1,19 @@
+// What every attack graph is given: the clean batch, the ball, the loss to ascend and the model.
+import type { Operand } from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Norm } from './norms.js';
+
+export interface AttackGraphInputs {
+  /** Clean inputs [batch, features] in [0, 1]. */
+  x: Tensor;
+  eps: Operand;
+  norm: Norm;
+  /** Logits of the attacked model at a point. */
+  logits(x: Tensor): Tensor;
+  /** The per-row loss the attack ascends, from logits ([batch, classes] → [batch]). */
+  loss(logits: Tensor): Tensor;
+  /** Uniform noise [batch, features] for a random start; the attack starts at x without it. */
+  start?: Tensor;
+  /** Sees every point the attack reaches and the model's logits there, the last point included. */
+  visit?(point: Tensor, logits: Tensor): void;
+}

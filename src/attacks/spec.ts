@@ -1,0 +1,110 @@
+// Attacks as values: which routine, its settings, the loss it ascends and how often it restarts;
+// the named presets of the CLI and a parser for `name:key=value,...` overrides.
+import * as o from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import { apgd } from './apgd.js';
+import type { AttackGraphInputs } from './graph.js';
+import { crossEntropyRows, dlrTargetedRows } from './losses.js';
+import { NORMS, type Norm } from './norms.js';
+import { type StepRule, gradientSteps } from './steps.js';
+
+/** How a targeted attack picks its target class from the clean logits (AutoAttack's APGD-T: 'ranked'). */
+export type TargetMode = 'none' | 'least-likely' | 'next' | 'ranked';
+export const TARGET_MODES: readonly TargetMode[] = ['none', 'least-likely', 'next', 'ranked'];
+
+export interface AttackSpec {
+  /** Shown in reports, e.g. 'PGD-40'. */
+  name: string;
+  routine: 'steps' | 'apgd';
+  norm: Norm;
+  steps: number;
+  /** Step length as a fraction of ε (the step routine; APGD sets its own). */
+  stepSize: number;
+  /** MIM's momentum μ (the step routine). */
+  momentum: number;
+  randomStart: boolean;
+  /** Runs from fresh random starts; each later one only on the examples still classified correctly. */
+  restarts: number;
+  /** Targeted attacks descend the loss towards a target class: CE, or APGD-T's targeted DLR. */
+  target: TargetMode;
+  loss: 'ce' | 'dlr';
+}
+
+const base = { norm: 'linf' as Norm, momentum: 0, restarts: 1, target: 'none' as TargetMode, loss: 'ce' as const };
+const pgd = (steps: number): AttackSpec => ({ ...base, name: `PGD-${steps}`, routine: 'steps', steps, stepSize: 2.5 / steps, randomStart: true });
+
+/** The presets, by CLI name. `pgd-N` for any N is understood too. */
+export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
+  fgsm: { ...base, name: 'FGSM', routine: 'steps', steps: 1, stepSize: 1, randomStart: false },
+  bim: { ...base, name: 'BIM-10', routine: 'steps', steps: 10, stepSize: 0.25, randomStart: false },
+  'pgd-10': pgd(10),
+  'pgd-40': pgd(40),
+  mim: { ...base, name: 'MIM-10', routine: 'steps', steps: 10, stepSize: 0.1, momentum: 1, randomStart: false },
+  'apgd-ce': { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true },
+  'apgd-t': { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' },
+};
+
+export class AttackSpecError extends Error {
+  override name = 'AttackSpecError';
+}
+
+/** An attack from `name` or `name:key=value,...` (keys: steps, step, restarts, norm, momentum, target, start). */
+export function parseAttack(text: string): AttackSpec {
+  const [id, opts = ''] = text.split(':', 2);
+  const key = id.trim().toLowerCase();
+  const m = /^pgd-(\d+)$/.exec(key);
+  const preset = ATTACKS[key] ?? (m && Number(m[1]) >= 1 ? pgd(Number(m[1])) : undefined);
+  if (!preset) throw new AttackSpecError(`unknown attack '${id}': expected one of ${Object.keys(ATTACKS).join(', ')}, pgd-N, optionally followed by :key=value,...`);
+  const spec = { ...preset };
+  const bad = (k: string, want: string, v: string) => new AttackSpecError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
+  for (const part of opts.split(',').filter((p) => p.trim())) {
+    const [k, v = ''] = part.split('=').map((s) => s.trim());
+    const n = Number(v);
+    if (k === 'steps') {
+      if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) throw bad(k, 'an integer from 1 to 10000', v);
+      if (spec.routine === 'steps' && preset.name.startsWith('PGD')) spec.stepSize = 2.5 / n;
+      spec.steps = n;
+    } else if (k === 'step') {
+      if (!(n > 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a fraction of ε in (0, 10] (not for APGD, which sets its own)', v);
+      spec.stepSize = n;
+    } else if (k === 'restarts') {
+      if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw bad(k, 'an integer from 1 to 1000', v);
+      spec.restarts = n;
+    } else if (k === 'norm') {
+      if (!NORMS.includes(v as Norm)) throw bad(k, NORMS.join(' or '), v);
+      spec.norm = v as Norm;
+    } else if (k === 'momentum') {
+      if (!(n >= 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a number in [0, 10] (not for APGD)', v);
+      spec.momentum = n;
+    } else if (k === 'target') {
+      if (!TARGET_MODES.includes(v as TargetMode)) throw bad(k, TARGET_MODES.join(', '), v);
+      spec.target = v as TargetMode;
+      if (spec.target === 'none') spec.loss = 'ce';
+    } else if (k === 'start') {
+      if (v !== 'random' && v !== 'clean') throw bad(k, "'random' or 'clean'", v);
+      spec.randomStart = v === 'random';
+    } else throw new AttackSpecError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start)`);
+  }
+  const rest = opts.split(',').map((p) => p.trim()).filter((p) => p && !p.startsWith('steps='));
+  spec.name = `${preset.name.replace(/-\d+$/, `-${spec.steps}`)}${rest.length ? ` (${rest.join(', ')})` : ''}`;
+  return spec;
+}
+
+/**
+ * The attack's final point, as a graph: its iterates go to io.visit. `onehot` holds the true labels,
+ * `target` (one-hot) the target classes of a targeted attack.
+ */
+export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss' | 'norm'>, onehot: Tensor, target?: Tensor): Tensor {
+  if (spec.target !== 'none' && !target) throw new AttackSpecError(`${spec.name} is targeted: it needs target classes`);
+  const loss =
+    spec.target === 'none'
+      ? (z: Tensor) => crossEntropyRows(z, onehot)
+      : spec.loss === 'dlr'
+        ? (z: Tensor) => dlrTargetedRows(z, onehot, target!)
+        : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
+  const full: AttackGraphInputs = { ...io, norm: spec.norm, loss, start: spec.randomStart ? io.start : undefined };
+  if (spec.randomStart && !io.start) throw new AttackSpecError(`${spec.name} starts at random: it needs start noise`);
+  if (spec.routine === 'apgd') return apgd(spec.steps, full);
+  const rule: StepRule = { steps: spec.steps, stepSize: spec.stepSize, momentum: spec.momentum };
+  return gradientSteps(rule, full);
+}

@@ -1,0 +1,142 @@
+// An attack compiled against an architecture and run over a dataset: chunks of examples, ε fed at
+// run time, per-example random starts from the key, restarts on the examples still standing.
+import { attackPoint, type AttackSpec } from '../attacks/spec.js';
+import * as o from '../engine/ops.js';
+import { type Key, fold, uniform } from '../engine/rng.js';
+import { type Program, type TypedArray, compile } from '../engine/runtime.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { LabelledData } from './evaluator.js';
+import type { Architecture, Model } from './model.js';
+import { compileLogits } from './predict.js';
+
+export interface AttackResult {
+  /** 1 where the clean point and every point the attack reached were classified correctly. */
+  robust: Uint8Array;
+  /** Per example: the first misclassified point found, else the last point of the last restart. */
+  adversarial: Float32Array;
+  /** Mean of `robust`. */
+  accuracy: number;
+}
+
+export interface AttackProgram {
+  readonly spec: AttackSpec;
+  run(model: Model, data: LabelledData, eps: number, key: Key): Promise<AttackResult>;
+  release(): Promise<void>;
+}
+
+const column = (t: Tensor): Tensor => o.reshape(t, [t.shape[0], 1]);
+
+/** The classes a targeted attack aims at on restart r, from the clean logits. */
+function pickTargets(spec: AttackSpec, logits: Float32Array, labels: Uint8Array, classes: number, r: number, out: BigInt64Array, rows: ArrayLike<number>): void {
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j];
+    const z = logits.subarray(i * classes, (i + 1) * classes);
+    let t: number;
+    if (spec.target === 'next') t = (labels[i] + 1) % classes;
+    else if (spec.target === 'least-likely') t = z.indexOf(Math.min(...z));
+    else {
+      // 'ranked': the (r+2)-th most likely class, as APGD-T's r-th target.
+      const order = Array.from(z.keys()).sort((a, b) => z[b] - z[a] || a - b);
+      t = order[Math.min(r + 1, classes - 1)];
+    }
+    out[j] = BigInt(t);
+  }
+}
+
+/**
+ * The attack's graph for a fixed batch size. Trap: with a named batch dim, ONNX Runtime takes ~25 s to
+ * create a session for APGD's 6,700 nodes (0.9 s with a static one), so batches are static and padded.
+ */
+function attackGraph(arch: Architecture, spec: AttackSpec, batch: number): Record<string, Tensor> {
+  const f = arch.inputs;
+  const x = o.input('x', [batch, f]);
+  const y = o.input('y', [batch], 'int64');
+  const eps = o.input('eps', []);
+  const start = spec.randomStart ? o.input('start', [batch, f]) : undefined;
+  const target = spec.target !== 'none' ? o.oneHot(o.input('target', [batch], 'int64'), arch.classes) : undefined;
+  const logits = arch.trace();
+  // Robust so far (1/0 per row), the first misclassified point, the last point.
+  let ok: Tensor | null = null;
+  let firstWrong: Tensor = x;
+  let last: Tensor = x;
+  const visit = (p: Tensor, z: Tensor) => {
+    const hit = o.cast(o.equal(o.argmax(z, 1), y), 'float32');
+    firstWrong = ok ? o.where(column(o.greater(o.sub(ok, hit), 0)), p, firstWrong) : p;
+    ok = ok ? o.mul(ok, hit) : hit;
+    last = p;
+  };
+  // Without a random start the attack's first point is x itself; with one, check the clean point too.
+  if (spec.randomStart) visit(x, logits(x));
+  attackPoint(spec, { x, eps, logits, start, visit }, o.oneHot(y, arch.classes), target);
+  const robust = o.greater(ok!, 0);
+  return { robust, adversarial: o.where(column(robust), last, firstWrong) };
+}
+
+/** The batch size a chunk of m rows runs at: powers of two from 64 up to `rows` (few programs, little padding). */
+const bucket = (m: number, rows: number) => Math.min(rows, Math.max(64, 2 ** Math.ceil(Math.log2(m))));
+
+export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
+  const f = arch.inputs;
+  const targeted = spec.target !== 'none';
+  if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw new RangeError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);
+  const programs = new Map<number, Program>();
+  const programFor = async (batch: number) => {
+    let p = programs.get(batch);
+    if (!p) programs.set(batch, (p = await compile({ outputs: attackGraph(arch, spec, batch), threads: opts.threads })));
+    return p;
+  };
+  const clean = targeted ? await compileLogits(arch, opts) : null;
+  const rows = opts.rows ?? 1000;
+  const xs = new Float32Array(rows * f);
+  const ys = new BigInt64Array(rows);
+  const ts = new BigInt64Array(rows);
+  const noise = new Float32Array(rows * f);
+  return {
+    spec,
+    async run(model, data, epsValue, key) {
+      if (data.features !== f) throw new RangeError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
+      if (!(epsValue >= 0 && epsValue <= (spec.norm === 'linf' ? 1 : Math.sqrt(f)))) throw new RangeError(`${spec.name}: ε must be in [0, ${spec.norm === 'linf' ? 1 : Math.sqrt(f).toFixed(1)}] for ${spec.norm}, got ${epsValue}`);
+      const n = data.count;
+      const standing = new Uint8Array(n).fill(1);
+      const adversarial = new Float32Array(n * f);
+      const cleanLogits = clean ? await clean.run(model, data.images, n) : null;
+      const epsBuf = Float32Array.of(epsValue);
+      for (let r = 0; r < spec.restarts; r++) {
+        const todo = Array.from({ length: n }, (_, i) => i).filter((i) => r === 0 || standing[i]);
+        const restartKey = fold(key, r);
+        for (let at = 0; at < todo.length; at += rows) {
+          const chunk = todo.slice(at, at + rows);
+          const batch = bucket(chunk.length, rows);
+          // Padding rows stay zero (labels 0); their results are ignored.
+          xs.fill(0, 0, batch * f);
+          ys.fill(0n, 0, batch);
+          ts.fill(0n, 0, batch);
+          chunk.forEach((i, j) => {
+            xs.set(data.images.subarray(i * f, (i + 1) * f), j * f);
+            ys[j] = BigInt(data.labels[i]);
+            // Each example's start depends only on the key, the restart and its index: not on chunking.
+            if (spec.randomStart) uniform(fold(restartKey, i), f, noise.subarray(j * f, (j + 1) * f));
+          });
+          const feeds: Record<string, TypedArray> = { x: xs.subarray(0, batch * f), y: ys.subarray(0, batch), eps: epsBuf, ...model.params };
+          if (spec.randomStart) feeds.start = noise.subarray(0, batch * f);
+          if (cleanLogits) {
+            pickTargets(spec, cleanLogits, data.labels, arch.classes, r, ts, chunk);
+            feeds.target = ts.subarray(0, batch);
+          }
+          const out = await (await programFor(batch)).run(feeds);
+          const ok = out.robust as Uint8Array;
+          const adv = out.adversarial as Float32Array;
+          chunk.forEach((i, j) => {
+            if (!ok[j]) standing[i] = 0;
+            adversarial.set(adv.subarray(j * f, (j + 1) * f), i * f);
+          });
+        }
+      }
+      return { robust: standing, adversarial, accuracy: standing.reduce((s, v) => s + v, 0) / n };
+    },
+    async release() {
+      for (const p of programs.values()) await p.release();
+      await clean?.release();
+    },
+  };
+}

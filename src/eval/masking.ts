@@ -1,0 +1,121 @@
+// Checks that catch gradient masking (Athalye et al. 2018; Carlini et al. 2019, "On evaluating
+// adversarial robustness"): each is pass/fail with the numbers behind it.
+import { ATTACKS, type AttackSpec } from '../attacks/spec.js';
+import { crossEntropyRows } from '../attacks/losses.js';
+import { grad } from '../engine/grad.js';
+import * as o from '../engine/ops.js';
+import { compile } from '../engine/runtime.js';
+import type { LabelledData } from './evaluator.js';
+import type { Model } from './model.js';
+import { compileLogits, correctness, mean } from './predict.js';
+import { type AttackBench, cleanCorrect } from './robustness.js';
+
+export interface MaskingCheck {
+  id: 'large-eps' | 'iterative-vs-single-step' | 'transfer' | 'gradients';
+  title: string;
+  /** null when the check could not run (e.g. no surrogate model). */
+  passed: boolean | null;
+  detail: string;
+  values: Record<string, number>;
+}
+
+export interface MaskingReport {
+  /** True when every check that ran passed. */
+  passed: boolean;
+  checks: MaskingCheck[];
+}
+
+export interface MaskingOptions {
+  /** ε of the single-step vs iterative and transfer comparisons (the table's ε). */
+  eps: number;
+  /** ε at which robust accuracy must be about zero (L∞ on [0, 1] images: 0.5 can turn any image gray). */
+  largeEps?: number;
+  /** A separately trained model of the same data, the source of the transfer attack. */
+  surrogate?: Model;
+  /** Slack for comparisons between accuracies (fractions). */
+  tolerance?: number;
+  /** The strongest-attack threshold: robust accuracy at largeEps must be at most this. */
+  nearZero?: number;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+/** Per example: is the input gradient of the cross-entropy all zeros, and does it hold a NaN or infinity. */
+async function gradientStats(model: Model, data: LabelledData, threads?: number): Promise<{ zero: number; nonFinite: number }> {
+  const arch = model.arch;
+  const x = o.input('x', ['batch', arch.inputs]);
+  const y = o.input('y', ['batch'], 'int64');
+  const g = grad(o.reduceSum(crossEntropyRows(arch.trace()(x), o.oneHot(y, arch.classes))), [x])[0];
+  const count = (b: ReturnType<typeof o.greater>) => o.reduceSum(o.cast(b, 'float32'));
+  const zero = count(o.equal(o.reduceMax(o.abs(g), 1), 0));
+  // g − g is 0 exactly where g is finite: a row with fewer zeros than entries holds a NaN or infinity.
+  const bad = count(o.less(o.reduceSum(o.cast(o.equal(o.sub(g, g), 0), 'float32'), 1), arch.inputs));
+  const p = await compile({ outputs: { zero, bad }, threads, optimization: 'basic' });
+  const rows = 2000;
+  let z = 0;
+  let b = 0;
+  const ys = new BigInt64Array(rows);
+  for (let at = 0; at < data.count; at += rows) {
+    const n = Math.min(rows, data.count - at);
+    for (let i = 0; i < n; i++) ys[i] = BigInt(data.labels[at + i]);
+    const r = await p.run({ x: data.images.subarray(at * arch.inputs, (at + n) * arch.inputs), y: ys.subarray(0, n), ...model.params });
+    z += r.zero[0] as number;
+    b += r.bad[0] as number;
+  }
+  await p.release();
+  return { zero: z / data.count, nonFinite: b / data.count };
+}
+
+export async function maskingChecks(model: Model, bench: AttackBench, opts: MaskingOptions): Promise<MaskingReport> {
+  const { eps, largeEps = 0.5, tolerance = 0.01, nearZero = 0.02 } = opts;
+  const data = bench.data;
+  const pgd: AttackSpec = ATTACKS['pgd-40'];
+  const checks: MaskingCheck[] = [];
+
+  const large = (await bench.result(model, pgd, largeEps)).accuracy;
+  checks.push({
+    id: 'large-eps',
+    title: `accuracy falls to about zero at ε = ${largeEps}`,
+    passed: large <= nearZero,
+    detail: `PGD-40 accuracy at ε = ${largeEps} is ${pct(large)} (pass: ≤ ${pct(nearZero)})`,
+    values: { eps: largeEps, accuracy: large },
+  });
+
+  const single = (await bench.result(model, ATTACKS.fgsm, eps)).accuracy;
+  const iterative = { 'PGD-40': (await bench.result(model, pgd, eps)).accuracy, 'APGD-CE': (await bench.result(model, ATTACKS['apgd-ce'], eps)).accuracy };
+  const weaker = Object.entries(iterative).filter(([, a]) => a > single + tolerance);
+  checks.push({
+    id: 'iterative-vs-single-step',
+    title: `iterative attacks are at least as strong as FGSM at ε = ${eps}`,
+    passed: weaker.length === 0,
+    detail: `FGSM ${pct(single)}, ${Object.entries(iterative).map(([n, a]) => `${n} ${pct(a)}`).join(', ')} (pass: each ≤ FGSM + ${pct(tolerance)})`,
+    values: { eps, fgsm: single, ...iterative },
+  });
+
+  const whiteBox = iterative['PGD-40'];
+  if (opts.surrogate) {
+    const adv = (await bench.result(opts.surrogate, pgd, eps, 'surrogate')).adversarial;
+    const p = await compileLogits(model.arch, { threads: bench.threads });
+    const hit = correctness(await p.run(model, adv, data.count), data.labels, model.arch.classes);
+    await p.release();
+    const clean = await cleanCorrect(model.arch, model, data, bench.threads);
+    const transfer = mean(hit.map((h, i) => h & clean[i]));
+    checks.push({
+      id: 'transfer',
+      title: `a transfer attack from a separately trained model is not stronger than the white-box attack at ε = ${eps}`,
+      passed: transfer >= whiteBox - tolerance,
+      detail: `transfer PGD-40 ${pct(transfer)}, white-box PGD-40 ${pct(whiteBox)} (pass: transfer ≥ white-box − ${pct(tolerance)})`,
+      values: { eps, transfer, whiteBox },
+    });
+  } else checks.push({ id: 'transfer', title: 'transfer attack', passed: null, detail: 'skipped: no surrogate model given', values: {} });
+
+  const g = await gradientStats(model, data, bench.threads);
+  checks.push({
+    id: 'gradients',
+    title: 'input gradients are non-zero and finite',
+    passed: g.zero + g.nonFinite <= tolerance,
+    detail: `${pct(g.zero)} of examples have an all-zero input gradient, ${pct(g.nonFinite)} a non-finite one (pass: together ≤ ${pct(tolerance)})`,
+    values: g,
+  });
+  return { passed: checks.every((c) => c.passed !== false), checks };
+}

@@ -1,0 +1,41 @@
+// Logits of a model over a set of images, in chunks of one compiled program with a free batch size.
+import * as o from '../engine/ops.js';
+import { type Program, compile } from '../engine/runtime.js';
+import type { Architecture, Model } from './model.js';
+
+export interface LogitsProgram {
+  /** Logits [count × classes] of `images` ([count × inputs]). */
+  run(model: Model, images: Float32Array, count: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export async function compileLogits(arch: Architecture, opts: { threads?: number; rows?: number } = {}): Promise<LogitsProgram> {
+  const x = o.input('x', ['batch', arch.inputs]);
+  const program: Program = await compile({ outputs: { logits: arch.trace()(x) }, threads: opts.threads });
+  const rows = opts.rows ?? 2000;
+  return {
+    async run(model, images, count) {
+      const out = new Float32Array(count * arch.classes);
+      for (let at = 0; at < count; at += rows) {
+        const n = Math.min(rows, count - at);
+        const r = await program.run({ x: images.subarray(at * arch.inputs, (at + n) * arch.inputs), ...model.params });
+        out.set(r.logits as Float32Array, at * arch.classes);
+      }
+      return out;
+    },
+    release: () => program.release(),
+  };
+}
+
+/** Per example, 1 where the largest logit is the label's (the lowest index wins ties, as ONNX ArgMax). */
+export function correctness(logits: Float32Array, labels: Uint8Array, classes: number): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
+    out[i] = +(best === labels[i]);
+  }
+  return out;
+}
+
+export const mean = (flags: Uint8Array): number => flags.reduce((s, v) => s + v, 0) / flags.length;

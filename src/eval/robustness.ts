@@ -1,0 +1,97 @@
+// Robust accuracy of a model under a suite of attacks over a grid of ε, and the per-example worst case
+// over the suite: an example counts as robust at ε only if every attack fails on it.
+import type { AttackSpec } from '../attacks/spec.js';
+import { type Key, fold } from '../engine/rng.js';
+import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
+import type { LabelledData } from './evaluator.js';
+import type { Architecture, Model } from './model.js';
+import { compileLogits, correctness, mean } from './predict.js';
+
+export interface AttackCurve {
+  name: string;
+  spec: AttackSpec;
+  /** Robust accuracy at each ε of the grid. */
+  accuracy: number[];
+  seconds: number;
+}
+
+export interface RobustnessReport {
+  examples: number;
+  clean: number;
+  norm: AttackSpec['norm'];
+  epsilons: number[];
+  attacks: AttackCurve[];
+  /** Fraction of examples no attack of the suite broke, at each ε. */
+  worstCase: number[];
+}
+
+/** Compiled attacks and their results, shared by the suite and the masking checks. */
+export class AttackBench {
+  private readonly programs = new Map<string, Promise<AttackProgram>>();
+  private readonly results = new Map<string, Promise<AttackResult>>();
+  constructor(
+    readonly data: LabelledData,
+    readonly key: Key,
+    readonly threads?: number,
+  ) {}
+
+  /** The attack's result on `model` at ε (computed once per model, attack and ε). */
+  result(model: Model, spec: AttackSpec, eps: number, modelTag = 'model'): Promise<AttackResult> {
+    const id = `${modelTag}|${JSON.stringify(spec)}|${eps}`;
+    let r = this.results.get(id);
+    if (!r) {
+      const pid = `${model.arch.id}|${JSON.stringify(spec)}`;
+      let p = this.programs.get(pid);
+      if (!p) this.programs.set(pid, (p = compileAttack(model.arch, spec, { threads: this.threads })));
+      // Every attack at every ε draws its random starts from its own key.
+      this.results.set(id, (r = p.then((prog) => prog.run(model, this.data, eps, fold(this.key, hash(`${spec.name}|${eps}`))))));
+    }
+    return r;
+  }
+
+  async release(): Promise<void> {
+    for (const p of this.programs.values()) await (await p).release();
+  }
+}
+
+/** A 31-bit FNV-1a hash: a stable key index from a name. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 1;
+}
+
+/** Per example, 1 where the model classifies the clean input correctly. */
+export async function cleanCorrect(arch: Architecture, model: Model, data: LabelledData, threads?: number): Promise<Uint8Array> {
+  const p = await compileLogits(arch, { threads });
+  const z = await p.run(model, data.images, data.count);
+  await p.release();
+  return correctness(z, data.labels, arch.classes);
+}
+
+export interface SuiteOptions {
+  attacks: readonly AttackSpec[];
+  epsilons: readonly number[];
+  onProgress?(message: string): void;
+}
+
+export async function robustness(model: Model, bench: AttackBench, opts: SuiteOptions): Promise<RobustnessReport> {
+  const norms = new Set(opts.attacks.map((a) => a.norm));
+  if (norms.size !== 1) throw new RangeError(`a suite's attacks must share one norm (its ε grid means one ball), got ${[...norms].join(' and ')}`);
+  const data = bench.data;
+  const clean = await cleanCorrect(model.arch, model, data, bench.threads);
+  const worst = opts.epsilons.map(() => Uint8Array.from(clean));
+  const attacks: AttackCurve[] = [];
+  for (const spec of opts.attacks) {
+    const t0 = performance.now();
+    const accuracy: number[] = [];
+    for (const [e, eps] of opts.epsilons.entries()) {
+      opts.onProgress?.(`${spec.name} at ε = ${eps}`);
+      const robust = eps === 0 ? clean : (await bench.result(model, spec, eps)).robust;
+      accuracy.push(mean(robust));
+      for (let i = 0; i < data.count; i++) worst[e][i] &= robust[i];
+    }
+    attacks.push({ name: spec.name, spec, accuracy, seconds: (performance.now() - t0) / 1000 });
+  }
+  return { examples: data.count, clean: mean(clean), norm: [...norms][0], epsilons: [...opts.epsilons], attacks, worstCase: worst.map(mean) };
+}
