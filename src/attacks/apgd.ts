@@ -6,7 +6,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AttackGraphInputs } from './graph.js';
-import { ascent, project, randomStart } from './norms.js';
+import { ascent, project, randomStart, scale } from './norms.js';
 
 /** Iterations after which APGD checks its progress: the first after 22% of the budget, then ever closer. */
 export function apgdCheckpoints(steps: number): number[] {
@@ -34,7 +34,7 @@ export function apgd(steps: number, io: AttackGraphInputs): Tensor {
   let xAdv = io.start ? o.stopGradient(randomStart(x, eps, io.start, norm)) : x;
   let { l: loss, g } = lossAndGrad(xAdv);
   let [xBest, gBest, lossBest] = [xAdv, g, loss];
-  let step: Tensor = o.mul(o.constant(2), eps);
+  let step: o.Operand = scale(eps, 2);
   let xOld = xAdv;
   let previous = loss;
   let increases: Tensor = o.constant(0);

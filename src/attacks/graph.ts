@@ -14,6 +14,8 @@ export interface AttackGraphInputs {
   loss(logits: Tensor): Tensor;
   /** Uniform noise [batch, features] for a random start; the attack starts at x without it. */
   start?: Tensor;
+  /** Radius of the random start (default ε). */
+  startRadius?: Operand;
   /** Sees every point the attack reaches and the model's logits there, the last point included. */
   visit?(point: Tensor, logits: Tensor): void;
 }

@@ -9,6 +9,9 @@ export const NORMS: readonly Norm[] = ['linf', 'l2'];
 /** Keeps divisions by a zero norm finite (a zero gradient then gives a zero step, as sign(0) = 0). */
 const TINY = 1e-12;
 
+/** k·a, for a number or a tensor. */
+export const scale = (a: o.Operand, k: number): o.Operand => (typeof a === 'number' ? a * k : o.mul(a, k));
+
 /** ‖t‖₂ of each row, shape [batch, 1]. */
 export const rowL2 = (t: Tensor): Tensor => o.sqrt(o.reduceSum(o.mul(t, t), 1, true));
 /** ‖t‖₁ of each row, shape [batch, 1]. */
@@ -22,7 +25,7 @@ export function ascent(g: Tensor, norm: Norm): Tensor {
 /** The point of the ε-ball around x nearest to xi (L∞: clipped; L2: rescaled), then clipped to [0, 1]. */
 export function project(x: Tensor, xi: Tensor, eps: o.Operand, norm: Norm): Tensor {
   let d = o.sub(xi, x);
-  if (norm === 'linf') d = o.minimum(o.maximum(d, o.mul(eps, -1)), eps);
+  if (norm === 'linf') d = o.minimum(o.maximum(d, scale(eps, -1)), eps);
   else d = o.mul(d, o.minimum(o.div(eps, o.add(rowL2(d), TINY)), 1));
   // Clipping to [0, 1] only moves coordinates towards x (which lies in [0, 1]), so the norm bound holds.
   return o.clip(o.add(x, d), 0, 1);

@@ -4,7 +4,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AttackGraphInputs } from './graph.js';
-import { ascent, project, randomStart, rowL1 } from './norms.js';
+import { ascent, project, randomStart, rowL1, scale } from './norms.js';
 
 export interface StepRule {
   steps: number;
@@ -17,9 +17,9 @@ export interface StepRule {
 /** The last iterate of the routine (a constant of the graph: no gradient flows back through the attack). */
 export function gradientSteps(rule: StepRule, io: AttackGraphInputs): Tensor {
   const { x, eps, norm } = io;
-  let xi = io.start ? o.stopGradient(randomStart(x, eps, io.start, norm)) : x;
+  let xi = io.start ? o.stopGradient(randomStart(x, io.startRadius ?? eps, io.start, norm)) : x;
   let velocity: Tensor | null = null;
-  const size = o.mul(eps, rule.stepSize);
+  const size = scale(eps, rule.stepSize);
   for (let t = 0; t < rule.steps; t++) {
     const z = io.logits(xi);
     io.visit?.(xi, z);

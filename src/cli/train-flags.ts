@@ -7,6 +7,10 @@ const d = DEFAULT_CONFIG;
 /** flag → config key. */
 export const CONFIG_FLAGS: Readonly<Record<string, keyof TrainConfig>> = {
   'train-eps': 'trainEps',
+  'train-attack': 'trainAttack',
+  'attack-steps': 'attackSteps',
+  'attack-step-size': 'attackStepSize',
+  'trades-beta': 'tradesBeta',
   epochs: 'epochs',
   'batch-size': 'batchSize',
   optimizer: 'optimizer',
@@ -25,7 +29,11 @@ export const CONFIG_FLAGS: Readonly<Record<string, keyof TrainConfig>> = {
 };
 
 export const TRAIN_SPECS: Specs = {
-  'train-eps': { kind: 'number', min: 0, max: 1, help: `FGSM ε of the training examples (default ${d.trainEps}, the paper's setup)` },
+  'train-eps': { kind: 'number', min: 0, max: 1, help: `ε of the training examples (default ${d.trainEps}, the paper's setup)` },
+  'train-attack': { kind: 'string', choices: ['fgsm', 'pgd'], help: `how the training examples are made (default ${d.trainAttack}; set by --regime)` },
+  'attack-steps': { kind: 'int', min: 1, max: 1000, help: `steps of the PGD training attack and of TRADES's inner maximisation (default ${d.attackSteps})` },
+  'attack-step-size': { kind: 'number', min: 0, minOpen: true, max: 10, help: `their step size, a fraction of ε (default ${d.attackStepSize})` },
+  'trades-beta': { kind: 'number', min: 0, max: 1e6, help: `TRADES's weight of its KL term (default ${d.tradesBeta})` },
   epochs: { kind: 'int', min: 1, max: 100000, help: `epochs (default ${d.epochs})` },
   'batch-size': { kind: 'int', min: 1, max: 65536, help: `batch size (default ${d.batchSize})` },
   optimizer: { kind: 'string', choices: ['adam', 'sgd'], help: `adam or sgd (default ${d.optimizer})` },

@@ -1,6 +1,8 @@
 // The paper's family: α·CE(x) + (1−α)·CE(x_adv) − β·log D(E(x_adv)) for the classifier, BCE for D,
-// FGSM examples from the current weights. plain, AT, A2T and A3T are points (α, β) of it.
+// adversarial examples from the current weights (FGSM, or any attack: PGD-AT is α = 0 with PGD).
+// plain, AT, A2T and A3T are points (α, β) of it.
 import { fgsmFromGradient } from '../attacks/fgsm.js';
+import { type AttackSpec, attackPoint } from '../attacks/spec.js';
 import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -14,14 +16,21 @@ export interface AdversarialOptions {
   alpha: number;
   /** Weight of the encoder's adversarial loss −log D(E(x_adv)); 0 drops the discriminator. */
   beta: number;
-  /** FGSM ε for the training examples. */
+  /** ε of the training examples. */
   eps: number;
+  /** How the training examples are made (default: FGSM, whose backward pass the clean term shares). */
+  attack?: AttackSpec;
 }
 
-export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `adversarial(α=${alpha}, β=${beta})`): Objective {
+/** FGSM as the paper uses it: one step of ε from the clean point. */
+const isPlainFgsm = (a: AttackSpec) => a.routine === 'steps' && a.steps === 1 && a.stepSize === 1 && !a.randomStart && a.target === 'none';
+
+export function adversarial({ alpha, beta, eps, attack }: AdversarialOptions, name = `adversarial(α=${alpha}, β=${beta})`): Objective {
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
   if (!(beta >= 0 && Number.isFinite(beta))) throw new RangeError(`beta must be ≥ 0, got ${beta}`);
   if (!(eps >= 0 && eps <= 1)) throw new RangeError(`eps must be in [0, 1], got ${eps}`);
+  if (attack && (attack.target !== 'none' || attack.restarts !== 1)) throw new RangeError(`training examples come from an untargeted attack without restarts, got ${attack.name}`);
+  const shared = !attack || isPlainFgsm(attack);
   const withD = beta > 0;
   const needAdv = alpha < 1 || withD;
   return {
@@ -38,8 +47,9 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
       // One backward pass of α·CE(x) gives both FGSM's input gradient (its sign ignores the positive
       // factor α) and the clean term's parameter gradient, so that term is not differentiated twice.
       const names = Object.keys(p);
-      const [gx, ...known] = grad(o.mul(ceClean, alpha > 0 ? alpha : 1), alpha > 0 ? [x, ...names.map((n) => p[n])] : [x]);
-      const xAdv = fgsmFromGradient(x, gx, eps);
+      const splitClean = shared && alpha > 0;
+      const [gx, ...known] = shared ? grad(o.mul(ceClean, alpha > 0 ? alpha : 1), splitClean ? [x, ...names.map((n) => p[n])] : [x]) : [];
+      const xAdv = shared ? fgsmFromGradient(x, gx, eps) : attackPoint(attack!, { x, eps, logits: (v) => residual(c, p, encode(c, p, v)), start: noise('attack.start', x.shape as number[]) }, onehot);
       const zAdv = encode(c, p, xAdv);
       const outAdv = residual(c, p, zAdv);
       const ceAdv = crossEntropy(outAdv, onehot);
@@ -63,7 +73,7 @@ export function adversarial({ alpha, beta, eps }: AdversarialOptions, name = `ad
       }
       losses.classifier = o.add(o.mul(ceClean, alpha), rest);
       metrics['loss.classifier'] = losses.classifier;
-      const split = alpha > 0 ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
+      const split = splitClean ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
       return { losses, metrics, split };
     },
   };

@@ -14,8 +14,17 @@ export interface TrainConfig {
   alpha: number;
   /** Weight of the encoder's adversarial loss −log D(E(x_adv)). */
   beta: number;
-  /** FGSM ε of the training examples. */
+  /** ε of the training examples. */
   trainEps: number;
+  /** The training objective: the paper's (α, β) family, or TRADES. */
+  objective: 'adversarial' | 'trades';
+  /** How the family's training examples are made: FGSM (the paper) or PGD (PGD-AT, A3T with PGD). */
+  trainAttack: 'fgsm' | 'pgd';
+  /** Steps and step size (a fraction of ε) of the PGD training attack and of TRADES's inner maximisation. */
+  attackSteps: number;
+  attackStepSize: number;
+  /** TRADES's weight of its KL term. */
+  tradesBeta: number;
   epochs: number;
   batchSize: number;
   optimizer: 'adam' | 'sgd';
@@ -45,6 +54,11 @@ export const DEFAULT_CONFIG: TrainConfig = {
   alpha: 0.5,
   beta: 1,
   trainEps: 0.25,
+  objective: 'adversarial',
+  trainAttack: 'fgsm',
+  attackSteps: 10,
+  attackStepSize: 0.25,
+  tradesBeta: 1,
   epochs: 20,
   batchSize: 128,
   optimizer: 'adam',
@@ -83,6 +97,11 @@ const RULES: { [K in keyof TrainConfig]: [Check, string] } = {
   alpha: [real(0, 1), 'a number in [0, 1]'],
   beta: [real(0, 1e6), 'a number in [0, 1000000]'],
   trainEps: [real(0, 1), 'a number in [0, 1]'],
+  objective: [(v) => v === 'adversarial' || v === 'trades', "'adversarial' or 'trades'"],
+  trainAttack: [(v) => v === 'fgsm' || v === 'pgd', "'fgsm' or 'pgd'"],
+  attackSteps: [int(1, 1000), 'an integer from 1 to 1000'],
+  attackStepSize: [real(0, 10, true), 'a number in (0, 10] (a fraction of ε)'],
+  tradesBeta: [real(0, 1e6), 'a number in [0, 1000000]'],
   epochs: [int(1, 100000), 'a positive integer'],
   batchSize: [int(1, 1 << 16), 'a positive integer'],
   optimizer: [(v) => v === 'adam' || v === 'sgd', "'adam' or 'sgd'"],
@@ -104,6 +123,7 @@ export function makeConfig(settings: Partial<TrainConfig> = {}): TrainConfig {
   for (const [key, [ok, range]] of Object.entries(RULES) as Array<[keyof TrainConfig, [Check, string]]>) {
     if (!ok(config[key])) throw new ConfigError(key, `${key} must be ${range}, got ${JSON.stringify(config[key])}`);
   }
+  if (config.objective === 'trades' && config.beta !== 0) throw new ConfigError('beta', `beta (the discriminator's weight) must be 0 with the TRADES objective, got ${config.beta}`);
   if (config.split > config.hidden.length) throw new ConfigError('split', `split must be a hidden layer, from 1 to ${config.hidden.length}, got ${config.split}`);
   return config;
 }

@@ -1,0 +1,14 @@
+// The objective a training config names: the (α, β) family with FGSM or PGD examples, or TRADES.
+import { ATTACKS, type AttackSpec } from '../attacks/spec.js';
+import { adversarial } from '../objectives/adversarial.js';
+import type { Objective } from '../objectives/objective.js';
+import { trades } from '../objectives/trades.js';
+import type { TrainConfig } from './config.js';
+
+/** The config's PGD training attack: L∞, random start, its steps and step size. */
+export const trainingPgd = (c: TrainConfig): AttackSpec => ({ ...ATTACKS['pgd-10'], name: `PGD-${c.attackSteps}`, steps: c.attackSteps, stepSize: c.attackStepSize });
+
+export function objectiveOf(c: TrainConfig): Objective {
+  if (c.objective === 'trades') return trades({ beta: c.tradesBeta, eps: c.trainEps, attack: { steps: c.attackSteps, stepSize: c.attackStepSize } });
+  return adversarial({ alpha: c.alpha, beta: c.beta, eps: c.trainEps, attack: c.trainAttack === 'pgd' ? trainingPgd(c) : undefined });
+}
