@@ -1,4 +1,4 @@
-// A minimal protocol-buffers writer: just the wire types ONNX's ModelProto needs.
+// A minimal protocol-buffers writer and reader: just the wire types ONNX's ModelProto needs.
 
 export class ProtoWriter {
   private buf = new Uint8Array(256);
@@ -73,4 +73,67 @@ export class ProtoWriter {
   finish(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
+}
+
+/** Bytes that are not a well-formed protocol-buffers message; the message gives the byte offset. */
+export class ProtoError extends Error {
+  override name = 'ProtoError';
+}
+
+/** The unsigned varint at `at` (values ≥ 2^53 rounded) and the offset after it. */
+export function readVarint(bytes: Uint8Array, at: number): [number, number] {
+  let v = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (at >= bytes.length) throw new ProtoError(`truncated varint at byte ${at}`);
+    if (shift > 63) throw new ProtoError(`varint longer than 10 bytes at byte ${at}`);
+    const b = bytes[at++];
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [v, at];
+  }
+}
+
+/** A packed repeated varint field's values. */
+export function readPackedVarints(bytes: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const [v, next] = readVarint(bytes, at);
+    out.push(v);
+    at = next;
+  }
+  return out;
+}
+
+/** One field of a message: varints and fixed-width values as numbers (≥ 2^53 rounded), length-delimited as a view. */
+export type ProtoField = { field: number; wire: 0 | 1 | 5; value: number } | { field: number; wire: 2; bytes: Uint8Array };
+
+/** The fields of one message, in order; every length is checked against the bytes before it is used. */
+export function readFields(bytes: Uint8Array): ProtoField[] {
+  const out: ProtoField[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const varint = (): number => {
+    const [v, next] = readVarint(bytes, at);
+    at = next;
+    return v;
+  };
+  while (at < bytes.length) {
+    const start = at;
+    const key = varint();
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    if (field < 1) throw new ProtoError(`field number 0 at byte ${start}`);
+    if (wire === 0) out.push({ field, wire, value: varint() });
+    else if (wire === 1 || wire === 5) {
+      const n = wire === 1 ? 8 : 4;
+      if (at + n > bytes.length) throw new ProtoError(`truncated fixed-width field ${field} at byte ${start}`);
+      out.push({ field, wire, value: wire === 5 ? view.getUint32(at, true) : Number(view.getBigUint64(at, true)) });
+      at += n;
+    } else if (wire === 2) {
+      const n = varint();
+      if (n > bytes.length - at) throw new ProtoError(`field ${field} at byte ${start} declares ${n} bytes, only ${bytes.length - at} remain`);
+      out.push({ field, wire, bytes: bytes.subarray(at, at + n) });
+      at += n;
+    } else throw new ProtoError(`unsupported wire type ${wire} (field ${field}) at byte ${start}`);
+  }
+  return out;
 }
