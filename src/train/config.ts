@@ -134,3 +134,12 @@ export function modelOf(config: TrainConfig, inputs: number, classes: number): M
   checkClassifier(classifier);
   return { classifier, discriminator: { features: featureSize(classifier), hidden: config.discriminatorHidden, dropout: config.discriminatorDropout } };
 }
+
+/** Checks of the settings that depend on the data: `images` in the training set. */
+export function checkSizes(config: TrainConfig, images: number): void {
+  if (config.validation >= images) throw new ConfigError('validation', `validation must be smaller than the ${images} training images, got ${config.validation}`);
+  const rest = images - config.validation;
+  if (config.trainSize > rest) throw new ConfigError('trainSize', `trainSize must be at most ${rest} (the training images not held out), got ${config.trainSize}`);
+  const used = config.trainSize || rest;
+  if (config.batchSize > used) throw new ConfigError('batchSize', `batchSize must be at most the ${used} training images, got ${config.batchSize}`);
+}

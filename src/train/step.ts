@@ -45,6 +45,8 @@ export interface TrainStep {
   run(x: Float32Array, y: BigInt64Array, keys: readonly Key[]): Promise<Record<string, Float32Array>>;
   /** Updates done so far. */
   readonly count: number;
+  /** Continue a run after `count` updates (with its parameters and optimizer state already set). */
+  setCount(count: number): void;
 }
 
 const stateName = (group: string, slot: string) => `${group}.${slot}`;
@@ -157,6 +159,10 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
     noiseInputs,
     get count() {
       return count;
+    },
+    setCount(n) {
+      if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`update count must be a non-negative integer, got ${n}`);
+      count = n;
     },
     init(key) {
       const keys = split(key, Object.keys(groups).length);
