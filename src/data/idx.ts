@@ -22,6 +22,8 @@ const TYPES: Record<number, string> = {
   0x0e: 'float64',
 };
 
+const MAX_INFLATED = 2 ** 30;
+
 const hex = (b: number) => '0x' + b.toString(16).padStart(2, '0');
 
 /**
@@ -69,8 +71,10 @@ export function readIdx(path: string): IdxArray {
   }
   if (path.endsWith('.gz') || (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) {
     try {
-      bytes = gunzipSync(bytes);
+      // Bounded, so a small file that inflates to gigabytes is refused rather than allocated.
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DataError(`${path}: decompresses to more than ${MAX_INFLATED} bytes, larger than any IDX file a3t reads`);
       throw new DataError(`${path}: not a valid gzip file (${(e as Error).message})`);
     }
   }

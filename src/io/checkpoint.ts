@@ -7,6 +7,7 @@ import { writeFileAtomic } from './atomic.js';
 
 const MAGIC = 'A3TCKPT1';
 const MAX_HEADER = 16 * 1024 * 1024;
+const MAX_FILE = 2 ** 31 - 1;
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -85,14 +86,19 @@ export function writeCheckpoint(path: string, c: Checkpoint): void {
   writeFileAtomic(path, encodeCheckpoint(c));
 }
 
-export function readCheckpoint(path: string): Checkpoint {
-  let bytes: Uint8Array;
+/** The bytes of a model or checkpoint file (`what` names the kind in errors). */
+export function readModelFile(path: string, what: string): Uint8Array {
   try {
-    if (!statSync(path).isFile()) throw new CheckpointError(`${path}: not a file`);
-    bytes = readFileSync(path);
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new CheckpointError(`${path}: not a file`);
+    if (stat.size > MAX_FILE) throw new CheckpointError(`${path}: ${stat.size} bytes, larger than any ${what} a3t reads (${MAX_FILE})`);
+    return readFileSync(path);
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(`${path}: cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new CheckpointError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return decodeCheckpoint(bytes, path);
+}
+
+export function readCheckpoint(path: string): Checkpoint {
+  return decodeCheckpoint(readModelFile(path, 'checkpoint'), path);
 }
