@@ -56,7 +56,7 @@ export function parseArgs(command: string, argv: readonly string[], specs: Specs
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = specs[name];
-    if (!spec) throw new UsageError(`a3t ${command}: unknown flag --${name} (see a3t ${command} --help)`);
+    if (!spec) throw new UsageError(`unknown flag --${name} (see a3t ${command} --help)`);
     if (name in flags) throw new UsageError(`--${name} is given twice`);
     if (spec.kind === 'bool') {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
@@ -73,7 +73,7 @@ export function parseArgs(command: string, argv: readonly string[], specs: Specs
       flags[name] = parts.map((p) => number(name, spec, p));
     } else flags[name] = number(name, spec, text);
   }
-  if (positional.length > maxPositional) throw new UsageError(`a3t ${command}: unexpected argument '${positional[maxPositional]}'`);
+  if (positional.length > maxPositional) throw new UsageError(`unexpected argument '${positional[maxPositional]}'`);
   return { flags, positional };
 }
 

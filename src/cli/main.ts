@@ -3,10 +3,12 @@
 import { DataError } from '../data/idx.js';
 import { CheckpointError } from '../io/checkpoint.js';
 import { RunDirError } from '../io/rundir.js';
+import { DivergenceError } from '../train/guard.js';
 import { UsageError } from './args.js';
 import { evalCommand } from './commands/eval.js';
 import { reproduceCommand, reproduceWorker } from './commands/reproduce.js';
 import { trainCommand } from './commands/train.js';
+import { asUsageError } from './train-flags.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
@@ -39,13 +41,17 @@ async function main(argv: string[]): Promise<number> {
   try {
     await run(rest);
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = asUsageError(caught);
     if (e instanceof UsageError) {
       process.stderr.write(`a3t ${command}: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof DataError || e instanceof CheckpointError || e instanceof RunDirError || e instanceof RangeError) {
-      process.stderr.write(`a3t ${command}: ${e.message}\n`);
+    const known = [DataError, CheckpointError, RunDirError, DivergenceError, RangeError].some((c) => e instanceof c);
+    // A failed file operation (no space, no permission): its message names the call and the path.
+    const system = e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).path === 'string';
+    if (known || system) {
+      process.stderr.write(`a3t ${command}: ${(e as Error).message}\n`);
       return 1;
     }
     throw e;

@@ -1,19 +1,22 @@
-// a3t train: one run of any regime into a run directory.
+// a3t train: one run of any regime into a run directory, checkpointed every epoch and resumable.
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { compileEvaluator } from '../../eval/evaluator.js';
-import { RUN_FILES, appendJsonLine, prepareRunDir, writeJson } from '../../io/rundir.js';
+import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { REGIMES, regimeName } from '../../objectives/regimes.js';
-import { makeConfig } from '../../train/config.js';
-import { type EpochMetrics, train } from '../../train/loop.js';
+import { REGIMES, regimeName, regimeSettings } from '../../objectives/regimes.js';
+import { type TrainConfig, checkSizes, makeConfig } from '../../train/config.js';
+import { DivergenceError } from '../../train/guard.js';
+import { type EpochMetrics, type TrainHooks, train } from '../../train/loop.js';
 import { saveModel } from '../../train/saved.js';
-import { type Specs, UsageError, helpText, parseArgs } from '../args.js';
+import { type LoadedState, loadState, saveState } from '../../train/state-file.js';
+import { type Parsed, type Specs, UsageError, helpText, parseArgs } from '../args.js';
 import { progressLine } from '../progress.js';
-import { TRAIN_SPECS, asUsageError, configSettings } from '../train-flags.js';
+import { CONFIG_FLAGS, TRAIN_SPECS, asUsageError, configSettings } from '../train-flags.js';
 
 const SPECS: Specs = {
-  regime: { kind: 'string', choices: Object.keys(REGIMES), help: 'plain, at, a2t or a3t (sets α and β; default a3t)' },
+  regime: { kind: 'string', choices: Object.keys(REGIMES), help: `${Object.keys(REGIMES).join(', ')} (sets α, β, the training attack and objective; default a3t)` },
   alpha: { kind: 'number', min: 0, max: 1, help: 'weight of the clean cross-entropy (overrides the regime)' },
   beta: { kind: 'number', min: 0, max: 1e6, help: 'weight of the encoder adversarial loss (overrides the regime)' },
   seed: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'random seed (default 0)' },
@@ -22,6 +25,8 @@ const SPECS: Specs = {
   data: { kind: 'string', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
   out: { kind: 'string', help: 'run directory (default runs/<regime>-seed<seed>)' },
   force: { kind: 'bool', help: 'overwrite an existing run directory' },
+  'checkpoint-every': { kind: 'int', min: 1, max: 100000, help: 'save the resumable state every N epochs (default 1; always after the last)' },
+  resume: { kind: 'string', help: 'continue the run in this directory from its last state (other settings come from it)' },
   help: { kind: 'bool', help: 'show this help' },
 };
 
@@ -34,37 +39,96 @@ export function epochLine(m: EpochMetrics): string {
   return `epoch ${m.epoch}: train clean ${pct(t['acc.clean'])} fgsm ${pct(t['acc.adv'])} | val clean ${pct(v.clean)} fgsm ${pct(v.fgsm)}${d} | ${m.samplesPerSecond.toFixed(0)} samples/s`;
 }
 
+/** The config of a new run from its flags. */
+function newConfig(p: Parsed): TrainConfig {
+  const regime = REGIMES[(p.flags.regime as string) ?? 'a3t'];
+  try {
+    return makeConfig({ ...regimeSettings(regime), ...configSettings(p), alpha: (p.flags.alpha as number) ?? regime.alpha, beta: (p.flags.beta as number) ?? regime.beta, seed: (p.flags.seed as number) ?? 0 });
+  } catch (e) {
+    throw asUsageError(e);
+  }
+}
+
+/** With --resume the settings come from the saved state; a setting flag given alongside must agree with it. */
+function checkResumeFlags(p: Parsed, config: TrainConfig, dir: string): void {
+  for (const f of ['out', 'force']) if (f in p.flags) throw new UsageError(`--${f} cannot be combined with --resume: the run continues in ${dir}`);
+  const given: Array<[string, keyof TrainConfig, unknown]> = Object.entries(CONFIG_FLAGS).map(([f, k]) => [f, k, p.flags[f]]);
+  const regime = REGIMES[p.flags.regime as string];
+  given.push(['seed', 'seed', p.flags.seed], ['alpha', 'alpha', p.flags.alpha ?? regime?.alpha], ['beta', 'beta', p.flags.beta ?? regime?.beta]);
+  if (regime) given.push(['regime', 'trainAttack', p.flags['train-attack'] ?? regimeSettings(regime).trainAttack], ['regime', 'objective', regimeSettings(regime).objective]);
+  for (const [flag, key, value] of given) {
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(config[key])) continue;
+    const name = flag in p.flags ? flag : 'regime';
+    throw new UsageError(`--${name} ${p.flags[name]} does not match the run being resumed (${dir} has ${key} ${JSON.stringify(config[key])}); leave it out, or start a new run`);
+  }
+}
+
+/** The state to resume from in `dir`, checked against the flags given with it. */
+function openRun(dir: string, p: Parsed): LoadedState {
+  checkRunDir(dir);
+  const loaded = loadState(dir);
+  checkResumeFlags(p, loaded.state.config, dir);
+  return loaded;
+}
+
+/** Ready `dir` to continue from `loaded`: the log restarts from its history; a damaged latest state is moved aside. */
+function continueRun(dir: string, { state, file, fallback }: LoadedState): void {
+  if (fallback) {
+    // Or the next checkpoint would rotate it over the good previous state.
+    const damaged = join(dir, RUN_FILES.state);
+    if (existsSync(damaged)) renameSync(damaged, join(dir, RUN_FILES.stateDamaged));
+    process.stderr.write(`a3t train: ${fallback}\na3t train: resuming from the previous state instead, ${file}\n`);
+  }
+  process.stderr.write(`a3t train: resuming ${dir} after epoch ${state.epoch} of ${state.config.epochs}\n`);
+  // Epochs logged after the state was saved are trained again.
+  writeJsonLines(dir, RUN_FILES.metrics, state.history);
+}
+
 export async function trainCommand(argv: string[]): Promise<void> {
   const p = parseArgs('train', argv, SPECS);
   if (p.flags.help) {
     process.stdout.write(helpText('train', '[flags]', SPECS));
     return;
   }
-  const regime = REGIMES[(p.flags.regime as string) ?? 'a3t'];
-  const alpha = (p.flags.alpha as number) ?? regime.alpha;
-  const beta = (p.flags.beta as number) ?? regime.beta;
-  let config;
+  const resumeDir = p.flags.resume as string | undefined;
+  const loaded = resumeDir === undefined ? undefined : openRun(resumeDir, p);
+  const config = loaded?.state.config ?? newConfig(p);
+  const { alpha, beta } = config;
+  const testEps = (p.flags['test-eps'] as number[]) ?? [0.1];
+  const name = regimeName(alpha, beta, config.trainAttack, config.objective);
+  const dir = resumeDir ?? (p.flags.out as string) ?? join('runs', `${name}-seed${config.seed}`);
+  const data = loadDataset((p.flags.data as string) ?? undefined);
   try {
-    config = makeConfig({ ...configSettings(p), alpha, beta, seed: (p.flags.seed as number) ?? 0 });
+    checkSizes(config, data.train.count);
   } catch (e) {
     throw asUsageError(e);
   }
-  const testEps = (p.flags['test-eps'] as number[]) ?? [0.1];
-  const name = regimeName(alpha, beta);
-  const dir = (p.flags.out as string) ?? join('runs', `${name}-seed${config.seed}`);
-  const data = loadDataset((p.flags.data as string) ?? undefined);
-  if (config.validation >= data.train.count) throw new UsageError(`--validation must be smaller than the ${data.train.count} training images, got ${config.validation}`);
-  prepareRunDir(dir, !!p.flags.force);
-  writeJson(dir, RUN_FILES.config, { ...config, regime: name, data: data.source });
+  if (loaded) continueRun(dir, loaded);
+  else {
+    prepareRunDir(dir, !!p.flags.force);
+    writeJson(dir, RUN_FILES.config, { ...config, regime: name, data: data.source });
+  }
   const bar = progressLine(name);
   const started = performance.now();
-  const result = await train(config, data, {
+  let savedEpoch = loaded?.state.epoch ?? 0;
+  const hooks: TrainHooks = {
     // The bar covers the whole run, so its ETA is the run's, not the epoch's.
     onProgress: (g) => bar.update((g.epoch - 1) * g.steps + g.step, g.epochs * g.steps, `epoch ${g.epoch}/${g.epochs} step ${g.step}/${g.steps} ${g.samplesPerSecond.toFixed(0)} samples/s`),
     onEpoch: (m) => {
       appendJsonLine(dir, RUN_FILES.metrics, m);
       bar.log(epochLine(m));
     },
+    onCheckpoint: (s) => {
+      saveState(dir, s);
+      savedEpoch = s.epoch;
+    },
+    checkpointEvery: (p.flags['checkpoint-every'] as number) ?? 1,
+  };
+  const result = await train(config, data, hooks, loaded?.state).catch((e: unknown) => {
+    bar.done();
+    if (!(e instanceof DivergenceError)) throw e;
+    const kept = savedEpoch > 0 ? `${join(dir, RUN_FILES.state)} still holds the state after epoch ${savedEpoch}` : 'no state had been saved yet';
+    throw new DivergenceError(`${e.message}; ${kept}`);
   });
   bar.done();
   const evaluator = await compileEvaluator(result.model, { withDiscriminator: false, threads: config.threads || undefined });
@@ -77,7 +141,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   saveModel(dir, result.config, result.model, result.params, { regime: name, epochs: config.epochs });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history[result.history.length - 1];
-  const summary = { regime: name, alpha, beta, seed: config.seed, epochs: config.epochs, seconds, sizes: result.sizes, final: last, test };
+  const summary = { regime: name, alpha, beta, seed: config.seed, epochs: config.epochs, seconds, sizes: result.sizes, final: last, test, ...(loaded ? { resumedAfter: loaded.state.epoch } : {}) };
   writeJson(dir, RUN_FILES.summary, summary);
   const rows = testEps.map((e) => `| ${e} | ${pct(test[String(e)].clean)} | ${pct(test[String(e)].fgsm)} |`);
   const text = [
