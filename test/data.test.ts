@@ -10,6 +10,7 @@ import { keyFromSeed } from '../src/engine/rng.js';
 import { DataError, parseIdx, readIdx } from '../src/data/idx.js';
 import { type Split, defaultDataDir, loadDataset } from '../src/data/mnist.js';
 import { gather, holdOut, shuffledBatches, subset, take } from '../src/data/split.js';
+import { idx } from './helpers.js';
 
 let tmp = '';
 before(() => {
@@ -18,15 +19,6 @@ before(() => {
 after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
-
-/** IDX bytes: magic 00 00 type rank, big-endian dims, data. */
-function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = type;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(Array.from(data))]);
-}
 
 /** A predicate for assert.throws: a DataError whose message starts with `file` and matches every pattern. */
 function dataError(file: string, ...patterns: RegExp[]) {

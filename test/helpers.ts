@@ -1,7 +1,9 @@
 // Shared test helpers: seeded random arrays and central finite differences on the reference interpreter.
+import type { Dataset, Split } from '../src/data/mnist.js';
 import * as o from '../src/engine/ops.js';
 import { type NDArray, evaluate } from '../src/engine/reference.js';
 import { keyFromSeed, fold, uniform } from '../src/engine/rng.js';
+import type { TrainConfig } from '../src/train/config.js';
 import type { DType, Tensor } from '../src/engine/tensor.js';
 import type { OpCase } from './cases.js';
 
@@ -60,4 +62,26 @@ export function instantiate(c: OpCase, dtype: DType, seed: number) {
     feeds[s.name] = { shape: s.shape, data: v };
   });
   return { ins, feeds, out: c.build(ins, dtype) };
+}
+
+/** `count` random images of `features` pixels, labels cycling through `classes`. */
+export function synthetic(count: number, features: number, classes: number, seed: number): Split {
+  const images = uniform(keyFromSeed(seed), count * features);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % classes);
+  return { images, labels, count, features };
+}
+
+/** A tiny random dataset (300 training images of 12 pixels, 3 classes) for whole training runs in well under a second. */
+export const syntheticDataset = (): Dataset => ({ train: synthetic(300, 12, 3, 1), test: synthetic(60, 12, 3, 2), classes: 3, source: 'synthetic', shape: [3, 4] });
+
+/** A model and run sized for syntheticDataset(): 3 epochs of 10 steps. */
+export const TINY: Partial<TrainConfig> = { hidden: [8, 8], split: 1, discriminatorHidden: 4, validation: 50, batchSize: 25, epochs: 3, threads: 1, stepsPerRun: 4 };
+
+/** IDX bytes: magic 00 00 type rank, big-endian dims, data. */
+export function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = type;
+  head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(Array.from(data))]);
 }
