@@ -72,7 +72,8 @@ export async function cleanCorrect(arch: Architecture, model: Model, data: Label
 export interface SuiteOptions {
   attacks: readonly AttackSpec[];
   epsilons: readonly number[];
-  onProgress?(message: string): void;
+  /** Called before each attack at each ε: how many of the `total` (attack, ε) pairs are done. */
+  onProgress?(done: number, total: number, what: string): void;
 }
 
 export async function robustness(model: Model, bench: AttackBench, opts: SuiteOptions): Promise<RobustnessReport> {
@@ -82,11 +83,12 @@ export async function robustness(model: Model, bench: AttackBench, opts: SuiteOp
   const clean = await cleanCorrect(model.arch, model, data, bench.threads);
   const worst = opts.epsilons.map(() => Uint8Array.from(clean));
   const attacks: AttackCurve[] = [];
+  const total = opts.attacks.length * opts.epsilons.length;
   for (const spec of opts.attacks) {
     const t0 = performance.now();
     const accuracy: number[] = [];
     for (const [e, eps] of opts.epsilons.entries()) {
-      opts.onProgress?.(`${spec.name} at ε = ${eps}`);
+      opts.onProgress?.(attacks.length * opts.epsilons.length + e, total, `${spec.name} at ε = ${eps}`);
       const robust = eps === 0 ? clean : (await bench.result(model, spec, eps)).robust;
       accuracy.push(mean(robust));
       for (let i = 0; i < data.count; i++) worst[e][i] &= robust[i];
