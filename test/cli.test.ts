@@ -73,14 +73,40 @@ test('the same seed gives an identical metrics.jsonl twice', () => {
   assert.notEqual(strip(a), strip(readFileSync(join(trained('a3t'), 'metrics.jsonl'), 'utf8')));
 });
 
-test('a3t eval reads a run directory and reports accuracy falling with ε', () => {
-  const r = a3t('eval', trained('plain'), '--eps', '0,0.1,0.3', '--json', join(tmp, 'eval.json'));
+test('a3t eval reports each attack over ε, the worst case, and writes JSON, Markdown and SVG', () => {
+  const out = join(tmp, 'eval-plain');
+  const r = a3t('eval', trained('plain'), '--eps', '0,0.1,0.3', '--count', '200', '--attacks', 'fgsm,pgd-10', '--no-checks', '--out', out);
   assert.equal(r.code, 0, r.stderr);
-  const j = JSON.parse(readFileSync(join(tmp, 'eval.json'), 'utf8'));
-  assert.deepEqual(j.fgsm.map((f: { eps: number }) => f.eps), [0, 0.1, 0.3]);
-  assert.equal(j.fgsm[0].accuracy, j.clean);
-  assert.ok(j.fgsm[2].accuracy < j.fgsm[1].accuracy && j.fgsm[1].accuracy < j.clean);
-  assert.match(r.stdout, /\| 0\.3 \| \d+\.\d\d% \|/);
+  const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  assert.deepEqual(j.epsilons, [0, 0.1, 0.3]);
+  assert.equal(j.examples, 200);
+  assert.deepEqual(j.attacks.map((a: { name: string }) => a.name), ['FGSM', 'PGD-10']);
+  const [fgsm, pgd] = j.attacks.map((a: { accuracy: number[] }) => a.accuracy);
+  assert.equal(fgsm[0], j.clean);
+  assert.ok(fgsm[2] < fgsm[1] && fgsm[1] < j.clean, `FGSM falls with ε: ${fgsm}`);
+  assert.ok(pgd[1] <= fgsm[1] && pgd[2] <= fgsm[2], `PGD ${pgd} at most FGSM ${fgsm}`);
+  j.worstCase.forEach((w: number, i: number) => assert.ok(w <= Math.min(fgsm[i], pgd[i]), `worst case ${w} ≤ each attack at ε index ${i}`));
+  assert.match(readFileSync(join(out, 'eval.md'), 'utf8'), /\| PGD-10 +\| +\d+\.\d\d% \|/);
+  assert.match(readFileSync(join(out, 'eval.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*worst case[\s\S]*<\/svg>\s*$/);
+  assert.match(r.stdout, /worst case/);
+  // A second eval into the same directory is refused without --force, and leaves the files alone.
+  const before = readFileSync(join(out, 'eval.json'), 'utf8');
+  const again = a3t('eval', trained('plain'), '--count', '50', '--no-checks', '--out', out);
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, /already holds eval\.json.*--force/);
+  assert.equal(readFileSync(join(out, 'eval.json'), 'utf8'), before);
+});
+
+test('a3t eval runs the gradient-masking checks, with a given surrogate for the transfer check', () => {
+  const out = join(tmp, 'eval-at');
+  const r = a3t('eval', trained('at'), '--eps', '0,0.1', '--count', '200', '--attacks', 'fgsm,pgd-10', '--surrogate', trained('plain', 2), '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  const ids = j.masking.checks.map((c: { id: string }) => c.id);
+  assert.deepEqual(ids, ['large-eps', 'iterative-vs-single-step', 'transfer', 'gradients']);
+  for (const c of j.masking.checks) assert.equal(c.passed, true, `${c.id}: ${c.detail}`);
+  assert.match(j.surrogate, /plain-2/);
+  assert.match(r.stdout, /Gradient-masking checks: passed/);
 });
 
 test('bad flags exit with code 2 and a one-line message naming the flag and its range', () => {
@@ -90,7 +116,7 @@ test('bad flags exit with code 2 and a one-line message naming the flag and its 
     [['train', '--train-eps', '-0.1'], /--train-eps must be a number ≥ 0 and ≤ 1, got '-0\.1'/],
     [['train', '--batch-size', '0'], /--batch-size must be an integer ≥ 1/],
     [['train', '--hidden', '512,256', '--layer', '3'], /--layer must be a hidden layer, from 1 to 2, got 3/],
-    [['train', '--regime', 'gan'], /--regime must be one of plain, at, a2t, a3t, got 'gan'/],
+    [['train', '--regime', 'gan'], /--regime must be one of plain, at, a2t, a3t, pgd-at, trades, a3t-pgd, got 'gan'/],
     [['reproduce', '--regimes', 'plain,gan'], /--regimes must list regimes among/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];

@@ -1,17 +1,25 @@
-// a3t reproduce: the paper's four regimes × seeds, each run trained and tested, spread over worker
+// a3t reproduce: the paper's four regimes × seeds, each run trained and tested (FGSM on the whole test
+// set; PGD-40, APGD-CE and the gradient-masking checks on its first images), spread over worker
 // processes; then Table 1 and Figure 2 into --out.
 import { type ChildProcess, fork } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { type Dataset, loadDataset } from '../../data/mnist.js';
+import { ATTACKS } from '../../attacks/spec.js';
+import { take } from '../../data/split.js';
+import { keyFromSeed } from '../../engine/rng.js';
 import { compileEvaluator } from '../../eval/evaluator.js';
+import { maskingChecks } from '../../eval/masking.js';
+import { type Model, classifierModel } from '../../eval/model.js';
+import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { RunDirError } from '../../io/rundir.js';
-import { REGIMES } from '../../objectives/regimes.js';
+import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { type RunResult, reproductionReport } from '../../report/reproduction.js';
 import { type TrainConfig, makeConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
+import { loadModel, saveModel } from '../../train/saved.js';
 import { type Specs, UsageError, helpText, parseArgs } from '../args.js';
 import { progressLine } from '../progress.js';
 import { TRAIN_SPECS, asUsageError, configSettings } from '../train-flags.js';
@@ -22,6 +30,7 @@ const SPECS: Specs = {
   seeds: { kind: 'int', min: 1, max: 1000, help: 'seeds per regime (default 10, as the paper)' },
   regimes: { kind: 'string', help: 'comma-separated regimes (default plain,at,a2t,a3t)' },
   'test-eps': { kind: 'number', min: 0, max: 1, help: "FGSM ε at test (default 0.1, Table 1's caption)" },
+  'attack-images': { kind: 'int', min: 0, max: 10000, help: 'test images attacked by PGD-40 and APGD-CE, with the masking checks (default 1000, 200 with --quick; 0: none)' },
   ...TRAIN_SPECS,
   threads: { ...TRAIN_SPECS.threads, help: 'ONNX Runtime threads per worker (default: cores ÷ workers)' },
   workers: { kind: 'int', min: 1, max: 64, help: 'parallel worker processes (default: one per core)' },
@@ -40,6 +49,35 @@ interface Job {
   config: TrainConfig;
   testEps: number;
   data?: string;
+  /** Test images for the strong attacks and masking checks (0: none), and the transfer surrogate's run dir. */
+  attackImages: number;
+  surrogate?: string;
+}
+
+/** ε of the strong-attack columns beside the table's. */
+const STRONG_EPS = 0.3;
+
+let surrogate: { dir: string; model: Model } | null = null;
+/** The transfer surrogate, loaded once per process. */
+function surrogateModel(dir: string): Model {
+  if (surrogate?.dir !== dir) {
+    const s = loadModel(dir);
+    surrogate = { dir, model: classifierModel(s.model.classifier, s.params.classifier) };
+  }
+  return surrogate.model;
+}
+
+/** PGD-40 and APGD-CE at the table's ε and at 0.3, and the masking checks, on the first test images. */
+async function strongEvaluation(job: Job, model: Model, data: Dataset): Promise<Pick<RunResult, 'strong' | 'masking'>> {
+  const bench = new AttackBench(take(data.test, job.attackImages), keyFromSeed(job.seed), job.config.threads || undefined);
+  const eps = [...new Set([job.testEps, STRONG_EPS])];
+  const r = await robustness(model, bench, { attacks: [ATTACKS['pgd-40'], ATTACKS['apgd-ce']], epsilons: eps });
+  const m = await maskingChecks(model, bench, { eps: job.testEps, surrogate: job.surrogate ? surrogateModel(job.surrogate) : undefined });
+  await bench.release();
+  return {
+    strong: { images: job.attackImages, attacks: r.attacks.flatMap((a) => eps.map((e, i) => ({ name: a.name, eps: e, accuracy: a.accuracy[i] }))) },
+    masking: { passed: m.passed, failed: m.checks.filter((c) => c.passed === false).map((c) => c.id), details: m.checks.map((c) => `${c.id}: ${c.detail}`) },
+  };
 }
 
 type WorkerMessage = { type: 'epoch'; job: Job; line: string } | { type: 'result'; result: RunResult } | { type: 'error'; message: string };
@@ -50,12 +88,14 @@ async function runJob(job: Job, data: Dataset, onEpoch: (line: string) => void):
   const evaluator = await compileEvaluator(r.model, { withDiscriminator: false, threads: job.config.threads || undefined });
   const test = await evaluator.evaluate(r.params, data.test, job.testEps);
   await evaluator.release();
+  const strong = job.attackImages > 0 ? await strongEvaluation(job, classifierModel(r.model.classifier, r.params.classifier), data) : {};
   return {
     regime: job.regime,
     seed: job.seed,
     test: { clean: test.clean, fgsm: test.fgsm },
     history: r.history.map((m) => ({ epoch: m.epoch, train: m.train, validation: m.validation })),
     seconds: (performance.now() - t0) / 1000,
+    ...strong,
   };
 }
 
@@ -115,6 +155,18 @@ async function runAll(jobs: Job[], workers: number, data: () => Dataset, onEpoch
   );
 }
 
+const SURROGATE = 'surrogate';
+const SURROGATE_SEED = 1000;
+
+/** The transfer check's source: a plain model trained with the run settings and a seed no run uses. */
+async function trainSurrogate(base: TrainConfig, data: Dataset, dir: string): Promise<string> {
+  process.stderr.write(`training the transfer surrogate (plain, seed ${SURROGATE_SEED}) into ${dir}\n`);
+  const r = await train({ ...base, ...regimeSettings(REGIMES.plain), seed: SURROGATE_SEED, threads: 0 }, data);
+  mkdirSync(dir, { recursive: true });
+  saveModel(dir, r.config, r.model, r.params);
+  return dir;
+}
+
 export async function reproduceCommand(argv: string[]): Promise<void> {
   const p = parseArgs('reproduce', argv, SPECS);
   if (p.flags.help) {
@@ -144,10 +196,14 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   let data: Dataset | null = null;
   const loadData = () => (data ??= loadDataset(dataDir));
   const dataset = loadData();
-  const jobs: Job[] = [];
-  for (let s = 0; s < seeds; s++) for (const n of names) jobs.push({ regime: n, seed: s, config: { ...base, alpha: REGIMES[n].alpha, beta: REGIMES[n].beta, seed: s }, testEps, data: dataDir });
+  const attackImages = (p.flags['attack-images'] as number) ?? (quick ? 200 : 1000);
+  if (attackImages > dataset.test.count) throw new UsageError(`--attack-images must be at most the ${dataset.test.count} test images, got ${attackImages}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'runs.jsonl'), '');
+  const surrogateDir = attackImages > 0 ? await trainSurrogate(base, dataset, join(out, SURROGATE)) : undefined;
+  const jobs: Job[] = [];
+  for (let s = 0; s < seeds; s++)
+    for (const n of names) jobs.push({ regime: n, seed: s, config: makeConfig({ ...base, ...regimeSettings(REGIMES[n]), seed: s }), testEps, data: dataDir, attackImages, surrogate: surrogateDir });
   const bar = progressLine('reproduce');
   process.stderr.write(`${jobsCount} runs (${names.join(', ')} × ${seeds} seeds), ${base.epochs} epochs each, ${workers} worker${workers > 1 ? 's' : ''} × ${base.threads || cores} thread(s)\n`);
   const results: RunResult[] = [];
@@ -162,7 +218,9 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
       results.push(r);
       // Each finished run is kept at once, so an interrupted reproduction loses only the runs in flight.
       appendFileSync(join(out, 'runs.jsonl'), JSON.stringify(r) + '\n');
-      bar.log(`${r.regime} seed ${r.seed}: test clean ${(100 * r.test.clean).toFixed(2)}%, FGSM ε=${testEps} ${(100 * r.test.fgsm).toFixed(2)}% (${r.seconds.toFixed(0)} s)`);
+      const strong = (r.strong?.attacks ?? []).map((a) => `, ${a.name} ε=${a.eps} ${(100 * a.accuracy).toFixed(1)}%`).join('');
+      const masking = r.masking ? `, masking checks ${r.masking.passed ? 'pass' : `FAIL (${r.masking.failed.join(', ')})`}` : '';
+      bar.log(`${r.regime} seed ${r.seed}: test clean ${(100 * r.test.clean).toFixed(2)}%, FGSM ε=${testEps} ${(100 * r.test.fgsm).toFixed(2)}%${strong}${masking} (${r.seconds.toFixed(0)} s)`);
       bar.update(results.length, jobsCount, `${results.length}/${jobsCount} runs`);
     },
   );
@@ -182,6 +240,8 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
       trainImages: base.trainSize || dataset.train.count - base.validation,
       validationImages: base.validation,
       testImages: dataset.test.count,
+      attackImages,
+      transferSurrogate: surrogateDir ? `plain training, these settings, seed ${SURROGATE_SEED} (${surrogateDir})` : 'none',
       data: dataset.source,
       workers,
       threadsPerWorker: base.threads || cores,
