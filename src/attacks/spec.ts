@@ -85,7 +85,7 @@ export function parseAttack(text: string): AttackSpec {
       spec.randomStart = v === 'random';
     } else throw new AttackSpecError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start)`);
   }
-  const rest = opts.split(',').map((p) => p.trim()).filter((p) => p && !p.startsWith('steps='));
+  const rest = opts.split(',').map((p) => p.trim()).filter((p) => p && !(p.startsWith('steps=') && /-\d+$/.test(preset.name)));
   spec.name = `${preset.name.replace(/-\d+$/, `-${spec.steps}`)}${rest.length ? ` (${rest.join(', ')})` : ''}`;
   return spec;
 }
