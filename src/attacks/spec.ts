@@ -50,7 +50,7 @@ export class AttackSpecError extends Error {
 
 /** An attack from `name` or `name:key=value,...` (keys: steps, step, restarts, norm, momentum, target, start). */
 export function parseAttack(text: string): AttackSpec {
-  const [id, opts = ''] = text.split(':', 2);
+  const [id, opts = ''] = text.split(/:(.*)/s, 2);
   const key = id.trim().toLowerCase();
   const m = /^pgd-(\d+)$/.exec(key);
   const preset = ATTACKS[key] ?? (m && Number(m[1]) >= 1 ? pgd(Number(m[1])) : undefined);
@@ -58,7 +58,7 @@ export function parseAttack(text: string): AttackSpec {
   const spec = { ...preset };
   const bad = (k: string, want: string, v: string) => new AttackSpecError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
   for (const part of opts.split(',').filter((p) => p.trim())) {
-    const [k, v = ''] = part.split('=').map((s) => s.trim());
+    const [k, v = ''] = part.split(/=(.*)/s, 2).map((s) => s.trim());
     const n = Number(v);
     if (k === 'steps') {
       if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) throw bad(k, 'an integer from 1 to 10000', v);
