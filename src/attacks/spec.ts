@@ -62,7 +62,7 @@ export function parseAttack(text: string): AttackSpec {
     const n = Number(v);
     if (k === 'steps') {
       if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) throw bad(k, 'an integer from 1 to 10000', v);
-      if (spec.routine === 'steps' && preset.name.startsWith('PGD')) spec.stepSize = 2.5 / n;
+      if (spec.routine === 'steps' && preset.name.startsWith('PGD') && !/(^|,)\s*step\s*=/.test(opts)) spec.stepSize = 2.5 / n;
       spec.steps = n;
     } else if (k === 'step') {
       if (!(n > 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a fraction of ε in (0, 10] (not for APGD, which sets its own)', v);
