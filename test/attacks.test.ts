@@ -5,7 +5,7 @@
 // APGD's checkpoint schedule are checked against AutoAttack's rule.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ATTACKS, type AttackSpec, AttackSpecError, parseAttack } from '../src/attacks/spec.js';
+import { ATTACKS, type AttackSpec, AttackSpecError, parseAttack, parseAttackList } from '../src/attacks/spec.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { type Split, loadDataset } from '../src/data/mnist.js';
 import { take } from '../src/data/split.js';
@@ -202,7 +202,7 @@ describe('gradient-masking checks', () => {
   });
 
   test('fail on the gradient-masked copy: gradients and large-eps', async (t) => {
-    // Its own bench: a bench caches results by model tag ('model'), not by model.
+    // Its own bench, over the small set.
     const own = new AttackBench(small, keyFromSeed(3), THREADS);
     let masked: MaskingReport;
     try {
@@ -230,6 +230,15 @@ describe('gradient-masking checks', () => {
   });
 });
 
+test('a bench keeps the results of two models of one architecture apart', async () => {
+  const masked = maskedModel(model);
+  const real = await bench.result(model, ATTACKS.fgsm, 0.2);
+  const fooled = await bench.result(masked, ATTACKS.fgsm, 0.2);
+  // FGSM cannot move the masked copy (its gradients are zero), so it keeps more examples.
+  assert.ok(fooled.accuracy > real.accuracy + 0.2, `masked ${fooled.accuracy} vs real ${real.accuracy}`);
+  assert.equal(await bench.result(model, ATTACKS.fgsm, 0.2), real);
+});
+
 describe('APGD on a masked model', () => {
   for (const name of ['apgd-ce:steps=10', 'apgd-ce:steps=10,norm=l2', 'apgd-t:steps=10,restarts=1']) {
     test(`${name}: finite points inside the ball on the masked and the real model`, async () => {
@@ -246,6 +255,17 @@ describe('APGD on a masked model', () => {
 });
 
 describe('parseAttack and the APGD schedule', () => {
+  test('parseAttackList: a key=value piece continues the attack before it', () => {
+    const list = parseAttackList('fgsm, pgd-40:norm=l2,restarts=2,apgd-ce:steps=10,mim');
+    assert.deepEqual(list.map((a) => [a.name, a.norm, a.restarts, a.steps]), [
+      ['FGSM', 'linf', 1, 1],
+      ['PGD-40 (norm=l2, restarts=2)', 'l2', 2, 40],
+      ['APGD-CE (steps=10)', 'linf', 1, 10],
+      ['MIM-10', 'linf', 1, 10],
+    ]);
+    assert.throws(() => parseAttackList('restarts=2,fgsm'), AttackSpecError);
+  });
+
   test('unknown names and bad settings throw AttackSpecError naming the problem', () => {
     const throws = (text: string, what: RegExp) =>
       assert.throws(() => parseAttack(text), (e: unknown) => e instanceof AttackSpecError && what.test(e.message), `parseAttack('${text}')`);

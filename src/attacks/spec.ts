@@ -48,6 +48,19 @@ export class AttackSpecError extends Error {
   override name = 'AttackSpecError';
 }
 
+/**
+ * Attacks from a comma-separated list of `name` or `name:key=value,...`: a piece of the form key=value
+ * continues the attack before it ('fgsm,pgd-40:norm=l2,restarts=2' is two attacks).
+ */
+export function parseAttackList(text: string): AttackSpec[] {
+  const items: string[] = [];
+  for (const piece of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (/^[^:]*=/.test(piece) && items.length && items[items.length - 1].includes(':')) items[items.length - 1] += `,${piece}`;
+    else items.push(piece);
+  }
+  return items.map(parseAttack);
+}
+
 /** An attack from `name` or `name:key=value,...` (keys: steps, step, restarts, norm, momentum, target, start). */
 export function parseAttack(text: string): AttackSpec {
   const [id, opts = ''] = text.split(/:(.*)/s, 2);

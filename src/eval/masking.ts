@@ -94,7 +94,7 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
 
   const whiteBox = iterative['PGD-40'];
   if (opts.surrogate) {
-    const adv = (await bench.result(opts.surrogate, pgd, eps, 'surrogate')).adversarial;
+    const adv = (await bench.result(opts.surrogate, pgd, eps)).adversarial;
     const p = await compileLogits(model.arch, { threads: bench.threads });
     const hit = correctness(await p.run(model, adv, data.count), data.labels, model.arch.classes);
     await p.release();

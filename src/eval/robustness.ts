@@ -29,6 +29,9 @@ export interface RobustnessReport {
 export class AttackBench {
   private readonly programs = new Map<string, Promise<AttackProgram>>();
   private readonly results = new Map<string, Promise<AttackResult>>();
+  /** Results are kept per model object: two models of one architecture never share them. */
+  private readonly modelIds = new WeakMap<Model, number>();
+  private models = 0;
   constructor(
     readonly data: LabelledData,
     readonly key: Key,
@@ -36,8 +39,9 @@ export class AttackBench {
   ) {}
 
   /** The attack's result on `model` at ε (computed once per model, attack and ε). */
-  result(model: Model, spec: AttackSpec, eps: number, modelTag = 'model'): Promise<AttackResult> {
-    const id = `${modelTag}|${JSON.stringify(spec)}|${eps}`;
+  result(model: Model, spec: AttackSpec, eps: number): Promise<AttackResult> {
+    if (!this.modelIds.has(model)) this.modelIds.set(model, this.models++);
+    const id = `${this.modelIds.get(model)}|${JSON.stringify(spec)}|${eps}`;
     let r = this.results.get(id);
     if (!r) {
       const pid = `${model.arch.id}|${JSON.stringify(spec)}`;

@@ -2,7 +2,7 @@
 // worst case, and the gradient-masking checks; JSON, Markdown and an SVG plot into --out.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AttackSpecError, parseAttack } from '../../attacks/spec.js';
+import { AttackSpecError, parseAttackList } from '../../attacks/spec.js';
 import { type Dataset, loadDataset } from '../../data/mnist.js';
 import { take } from '../../data/split.js';
 import { keyFromSeed } from '../../engine/rng.js';
@@ -69,15 +69,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const path = p.positional[0];
   if (!path) throw new UsageError('expected a run directory or checkpoint file to evaluate');
   const norm = (p.flags.norm as 'linf' | 'l2') ?? 'linf';
-  const suite = ((p.flags.attacks as string) ?? SUITE.join(',')).split(',').filter((s) => s.trim());
-  const attacks = suite.map((a) => {
-    try {
-      const spec = parseAttack(a);
-      return a.includes('norm=') ? spec : { ...spec, norm, name: norm === 'l2' ? `${spec.name} (L2)` : spec.name };
-    } catch (e) {
-      throw e instanceof AttackSpecError ? new UsageError(`--attacks: ${e.message}`) : e;
-    }
-  });
+  let parsed;
+  try {
+    parsed = parseAttackList((p.flags.attacks as string) ?? SUITE.join(','));
+  } catch (e) {
+    throw e instanceof AttackSpecError ? new UsageError(`--attacks: ${e.message}`) : e;
+  }
+  // --norm sets the ball of the attacks that do not name one.
+  const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...spec, norm, name: `${spec.name} (L2)` }));
+  if (attacks.length === 0) throw new UsageError('--attacks lists no attack');
   const epsilons = (p.flags.eps as number[]) ?? GRIDS[norm];
   const bound = norm === 'linf' ? 1 : 28;
   if (epsilons.some((e) => e > bound)) throw new UsageError(`--eps must be in [0, ${bound}] for ${norm}, got ${epsilons.join(',')}`);
