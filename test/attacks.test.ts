@@ -14,7 +14,7 @@ import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js'
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { type Model, classifierModel, maskedModel } from '../src/eval/model.js';
 import { mean } from '../src/eval/predict.js';
-import { AttackBench, cleanCorrect, robustness } from '../src/eval/robustness.js';
+import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
 import { REGIMES, regimeSettings } from '../src/objectives/regimes.js';
 import { train } from '../src/train/loop.js';
 
@@ -196,9 +196,18 @@ describe('gradient-masking checks', () => {
   test('pass on the trained model (all four, with a plainly trained surrogate)', async (t) => {
     const real = await maskingChecks(model, bench, { eps: 0.1, surrogate });
     show(t, real);
-    assert.deepEqual(real.checks.map((c) => c.id), ['large-eps', 'iterative-vs-single-step', 'transfer', 'gradients']);
+    assert.deepEqual(real.checks.map((c) => c.id), ['large-eps', 'monotone', 'iterative-vs-single-step', 'transfer', 'gradients']);
     for (const c of real.checks) assert.equal(c.passed, true, `${c.id}: ${c.detail}`);
     assert.equal(real.passed, true);
+  });
+
+  test('monotone fails when a curve rises with ε (as FGSM does on FGSM-trained models)', async () => {
+    const rising: RobustnessReport = { examples: 256, clean: 0.95, norm: 'linf', epsilons: [0, 0.1, 0.2], attacks: [{ name: 'X', spec: ATTACKS.fgsm, accuracy: [0.95, 0.5, 0.7], seconds: 0 }], worstCase: [0.95, 0.5, 0.5] };
+    const r = await maskingChecks(model, bench, { eps: 0.1, curves: rising });
+    const m = check(r, 'monotone');
+    assert.equal(m.passed, false);
+    assert.match(m.detail, /X \(suite\) 50\.0% at ε = 0\.1 → 70\.0% at ε = 0\.2/);
+    assert.equal(r.passed, false);
   });
 
   test('fail on the gradient-masked copy: gradients and large-eps', async (t) => {

@@ -8,10 +8,10 @@ import { compile } from '../engine/runtime.js';
 import type { LabelledData } from './evaluator.js';
 import type { Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
-import { type AttackBench, cleanCorrect } from './robustness.js';
+import { type AttackBench, type RobustnessReport, cleanCorrect } from './robustness.js';
 
 export interface MaskingCheck {
-  id: 'large-eps' | 'iterative-vs-single-step' | 'transfer' | 'gradients';
+  id: 'large-eps' | 'monotone' | 'iterative-vs-single-step' | 'transfer' | 'gradients';
   title: string;
   /** null when the check could not run (e.g. no surrogate model). */
   passed: boolean | null;
@@ -36,6 +36,8 @@ export interface MaskingOptions {
   tolerance?: number;
   /** The strongest-attack threshold: robust accuracy at largeEps must be at most this. */
   nearZero?: number;
+  /** More curves (e.g. the suite's) that the monotonicity check also inspects. */
+  curves?: RobustnessReport;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -81,6 +83,24 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
     values: { eps: largeEps, accuracy: large },
   });
 
+  // Accuracy that rises with ε means the attack is misled by the local gradient (Carlini et al. 2019, §5):
+  // FGSM-trained models often show it for FGSM, which then overstates their robustness.
+  const grid = [...new Set([0, eps, 0.3, largeEps])].filter((e) => e <= largeEps).sort((a, b) => a - b);
+  const clean = await cleanCorrect(model.arch, model, data, bench.threads);
+  const curves: Array<{ name: string; eps: number[]; accuracy: number[] }> = [];
+  for (const spec of [ATTACKS.fgsm, pgd]) curves.push({ name: spec.name, eps: grid, accuracy: await Promise.all(grid.map(async (e) => (e === 0 ? mean(clean) : (await bench.result(model, spec, e)).accuracy))) });
+  for (const a of opts.curves?.attacks ?? []) curves.push({ name: `${a.name} (suite)`, eps: opts.curves!.epsilons, accuracy: a.accuracy });
+  const rises = curves.flatMap((c) => c.accuracy.slice(1).flatMap((v, i) => (v > c.accuracy[i] + tolerance ? [`${c.name} ${pct(c.accuracy[i])} at ε = ${c.eps[i]} → ${pct(v)} at ε = ${c.eps[i + 1]}`] : [])));
+  checks.push({
+    id: 'monotone',
+    title: 'accuracy never rises as ε grows',
+    passed: rises.length === 0,
+    detail: rises.length
+      ? `rises: ${rises.join('; ')} (pass: no rise above ${pct(tolerance)})`
+      : `${curves.slice(0, 2).map((c) => `${c.name} ${c.accuracy.map(pct).join(' → ')}`).join(', ')} over ε = ${grid.join(', ')}${opts.curves ? ", and the suite's curves" : ''}`,
+    values: Object.fromEntries(curves.flatMap((c) => c.accuracy.map((v, i) => [`${c.name}@${c.eps[i]}`, v]))),
+  });
+
   const single = (await bench.result(model, ATTACKS.fgsm, eps)).accuracy;
   const iterative = { 'PGD-40': (await bench.result(model, pgd, eps)).accuracy, 'APGD-CE': (await bench.result(model, ATTACKS['apgd-ce'], eps)).accuracy };
   const weaker = Object.entries(iterative).filter(([, a]) => a > single + tolerance);
@@ -98,7 +118,6 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
     const p = await compileLogits(model.arch, { threads: bench.threads });
     const hit = correctness(await p.run(model, adv, data.count), data.labels, model.arch.classes);
     await p.release();
-    const clean = await cleanCorrect(model.arch, model, data, bench.threads);
     const transfer = mean(hit.map((h, i) => h & clean[i]));
     checks.push({
       id: 'transfer',

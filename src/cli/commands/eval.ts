@@ -103,7 +103,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const s = await surrogateOf(p.flags.surrogate as string | undefined, saved, data, threads);
     surrogate = s.what;
     process.stderr.write('a3t eval: gradient-masking checks\n');
-    masking = await maskingChecks(model, bench, { eps: (p.flags['check-eps'] as number) ?? 0.1, surrogate: s.model });
+    masking = await maskingChecks(model, bench, { eps: (p.flags['check-eps'] as number) ?? 0.1, surrogate: s.model, curves: result });
   }
   await bench.release();
   const input = { model: saved.file, data: `${data.source}`, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
