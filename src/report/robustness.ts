@@ -43,7 +43,9 @@ export function evalMarkdown(input: EvalReportInput, figureFile: string): string
   ];
   if (input.masking) {
     const m = input.masking;
-    lines.push(`## Gradient-masking checks: ${m.passed ? 'passed' : '**FAILED** — the numbers above likely overstate robustness'}`, '');
+    const failed = m.checks.filter((c) => c.passed === false).map((c) => c.id);
+    lines.push(`## Gradient-masking checks: ${m.passed ? 'passed' : `**FAILED** (${failed.join(', ')})`}`, '');
+    if (!m.passed) lines.push('At least one attack above was misled by the model\'s gradients (the failed checks say how), so its numbers overstate robustness; the worst case over the strongest attacks is the better estimate, and still only an upper bound.', '');
     for (const c of m.checks) lines.push(`- ${c.passed === null ? 'skipped' : c.passed ? 'pass' : '**FAIL**'}: ${c.title} — ${c.detail}`);
     if (input.surrogate) lines.push('', `Transfer surrogate: ${input.surrogate}.`);
     lines.push('');

@@ -1,7 +1,7 @@
 // a3t eval: how robust a trained model really is — a suite of attacks over an ε grid, the per-example
 // worst case, and the gradient-masking checks; JSON, Markdown and an SVG plot into --out.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { AttackSpecError, parseAttackList } from '../../attacks/spec.js';
 import { type Dataset, loadDataset } from '../../data/mnist.js';
 import { take } from '../../data/split.js';
@@ -106,7 +106,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     masking = await maskingChecks(model, bench, { eps: (p.flags['check-eps'] as number) ?? 0.1, surrogate: s.model, curves: result });
   }
   await bench.release();
-  const input = { model: saved.file, data: `${data.source}`, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
+  const input = { model: saved.file, data: relative(process.cwd(), data.source) || data.source, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
   const markdown = evalMarkdown(input, FILES.figure);
   mkdirSync(out, { recursive: true });
   writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} MNIST test images`));
