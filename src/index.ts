@@ -1,5 +1,5 @@
 // a3t's public API: the engine (trace, differentiate, compile, run), optimizers, the paper's model,
-// objectives and the compiled training step.
+// objectives, attacks and their evaluation, the compiled training step and the training loop.
 export * from './engine/ops.js';
 export { type DType, type Dim, type Shape, type Tensor, ShapeError, topoSort } from './engine/tensor.js';
 export { grad, valueAndGrad } from './engine/grad.js';
@@ -19,3 +19,17 @@ export { type ModelConfig, type Objective, type ObjectiveGraph, type StepContext
 export { type AdversarialOptions, adversarial } from './objectives/adversarial.js';
 export { fgsm, fgsmFromGradient } from './attacks/fgsm.js';
 export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './train/step.js';
+export { type TradesOptions, trades } from './objectives/trades.js';
+export { REGIMES, type Regime, regimeSettings } from './objectives/regimes.js';
+export { ATTACKS, type AttackSpec, AttackSpecError, type TargetMode, attackPoint, parseAttack, parseAttackList } from './attacks/spec.js';
+export { type StepRule, gradientSteps } from './attacks/steps.js';
+export { apgd, apgdCheckpoints } from './attacks/apgd.js';
+export { type Norm, ascent, project, randomStart } from './attacks/norms.js';
+export { type Architecture, type Model, classifierArchitecture, classifierModel, maskedModel } from './eval/model.js';
+export { type AttackProgram, type AttackResult, compileAttack } from './eval/attack-runner.js';
+export { AttackBench, type AttackCurve, type RobustnessReport, robustness } from './eval/robustness.js';
+export { type MaskingCheck, type MaskingReport, maskingChecks } from './eval/masking.js';
+export { type TrainConfig, DEFAULT_CONFIG, makeConfig } from './train/config.js';
+export { type TrainResult, train } from './train/loop.js';
+export { type Dataset, loadDataset } from './data/mnist.js';
+export { take } from './data/split.js';
