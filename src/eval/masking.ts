@@ -8,7 +8,7 @@ import { compile } from '../engine/runtime.js';
 import type { LabelledData } from './evaluator.js';
 import type { Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
-import { type AttackBench, type RobustnessReport, cleanCorrect } from './robustness.js';
+import type { AttackBench, RobustnessReport } from './robustness.js';
 
 export interface MaskingCheck {
   id: 'large-eps' | 'monotone' | 'iterative-vs-single-step' | 'transfer' | 'gradients';
@@ -86,7 +86,7 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
   // Accuracy that rises with ε means the attack is misled by the local gradient (Carlini et al. 2019, §5):
   // FGSM-trained models often show it for FGSM, which then overstates their robustness.
   const grid = [...new Set([0, eps, 0.3, largeEps])].filter((e) => e <= largeEps).sort((a, b) => a - b);
-  const clean = await cleanCorrect(model.arch, model, data, bench.threads);
+  const clean = await bench.clean(model);
   const curves: Array<{ name: string; eps: number[]; accuracy: number[] }> = [];
   for (const spec of [ATTACKS.fgsm, pgd]) curves.push({ name: spec.name, eps: grid, accuracy: await Promise.all(grid.map(async (e) => (e === 0 ? mean(clean) : (await bench.result(model, spec, e)).accuracy))) });
   for (const a of opts.curves?.attacks ?? []) curves.push({ name: `${a.name} (suite)`, eps: opts.curves!.epsilons, accuracy: a.accuracy });

@@ -38,10 +38,24 @@ export class AttackBench {
     readonly threads?: number,
   ) {}
 
+  private readonly cleanFlags = new Map<number, Promise<Uint8Array>>();
+
+  private idOf(model: Model): number {
+    if (!this.modelIds.has(model)) this.modelIds.set(model, this.models++);
+    return this.modelIds.get(model)!;
+  }
+
+  /** Per example, 1 where `model` classifies the clean input correctly (computed once per model). */
+  clean(model: Model): Promise<Uint8Array> {
+    const id = this.idOf(model);
+    let c = this.cleanFlags.get(id);
+    if (!c) this.cleanFlags.set(id, (c = cleanCorrect(model.arch, model, this.data, this.threads)));
+    return c;
+  }
+
   /** The attack's result on `model` at ε (computed once per model, attack and ε). */
   result(model: Model, spec: AttackSpec, eps: number): Promise<AttackResult> {
-    if (!this.modelIds.has(model)) this.modelIds.set(model, this.models++);
-    const id = `${this.modelIds.get(model)}|${JSON.stringify(spec)}|${eps}`;
+    const id = `${this.idOf(model)}|${JSON.stringify(spec)}|${eps}`;
     let r = this.results.get(id);
     if (!r) {
       const pid = `${model.arch.id}|${JSON.stringify(spec)}`;
@@ -84,7 +98,7 @@ export async function robustness(model: Model, bench: AttackBench, opts: SuiteOp
   const norms = new Set(opts.attacks.map((a) => a.norm));
   if (norms.size !== 1) throw new RangeError(`a suite's attacks must share one norm (its ε grid means one ball), got ${[...norms].join(' and ')}`);
   const data = bench.data;
-  const clean = await cleanCorrect(model.arch, model, data, bench.threads);
+  const clean = await bench.clean(model);
   const worst = opts.epsilons.map(() => Uint8Array.from(clean));
   const attacks: AttackCurve[] = [];
   const total = opts.attacks.length * opts.epsilons.length;
