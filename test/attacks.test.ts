@@ -239,6 +239,22 @@ describe('gradient-masking checks', () => {
   });
 });
 
+test('overlapping runs of one attack program give what sequential runs give', async () => {
+  // rows 64: four chunks of 64 over 256 images, so the two runs interleave chunk by chunk.
+  const prog = await compileAttack(model.arch, ATTACKS['pgd-10'], { threads: THREADS, rows: 64 });
+  try {
+    const [a, b] = await Promise.all([prog.run(model, data, 0.1, keyFromSeed(21)), prog.run(model, data, 0.2, keyFromSeed(22))]);
+    const a2 = await prog.run(model, data, 0.1, keyFromSeed(21));
+    const b2 = await prog.run(model, data, 0.2, keyFromSeed(22));
+    assert.deepEqual(a.robust, a2.robust);
+    assert.deepEqual(b.robust, b2.robust);
+    assert.ok(Buffer.from(a.adversarial.buffer).equals(Buffer.from(a2.adversarial.buffer)), 'ε = 0.1: same points');
+    assert.ok(Buffer.from(b.adversarial.buffer).equals(Buffer.from(b2.adversarial.buffer)), 'ε = 0.2: same points');
+  } finally {
+    await prog.release();
+  }
+});
+
 test('a bench keeps the results of two models of one architecture apart', async () => {
   const masked = maskedModel(model);
   const real = await bench.result(model, ATTACKS.fgsm, 0.2);

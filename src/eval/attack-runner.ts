@@ -79,21 +79,22 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
   const f = arch.inputs;
   const targeted = spec.target !== 'none';
   if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw new RangeError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);
-  const programs = new Map<number, Program>();
-  const programFor = async (batch: number) => {
+  const programs = new Map<number, Promise<Program>>();
+  const programFor = (batch: number) => {
     let p = programs.get(batch);
-    if (!p) programs.set(batch, (p = await compile({ outputs: attackGraph(arch, spec, batch), threads: opts.threads })));
+    if (!p) programs.set(batch, (p = compile({ outputs: attackGraph(arch, spec, batch), threads: opts.threads })));
     return p;
   };
   const clean = targeted ? await compileLogits(arch, opts) : null;
   const rows = opts.rows ?? 1000;
-  const xs = new Float32Array(rows * f);
-  const ys = new BigInt64Array(rows);
-  const ts = new BigInt64Array(rows);
-  const noise = new Float32Array(rows * f);
   return {
     spec,
     async run(model, data, epsValue, key) {
+      // Buffers per run: ONNX Runtime reads the feeds while runs of this program may overlap.
+      const xs = new Float32Array(rows * f);
+      const ys = new BigInt64Array(rows);
+      const ts = new BigInt64Array(rows);
+      const noise = new Float32Array(rows * f);
       if (data.features !== f) throw new RangeError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
       if (!(epsValue >= 0 && epsValue <= (spec.norm === 'linf' ? 1 : Math.sqrt(f)))) throw new RangeError(`${spec.name}: ε must be in [0, ${spec.norm === 'linf' ? 1 : Math.sqrt(f).toFixed(1)}] for ${spec.norm}, got ${epsValue}`);
       const n = data.count;
@@ -135,7 +136,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
       return { robust: standing, adversarial, accuracy: standing.reduce((s, v) => s + v, 0) / n };
     },
     async release() {
-      for (const p of programs.values()) await p.release();
+      for (const p of programs.values()) await (await p).release();
       await clean?.release();
     },
   };

@@ -88,7 +88,11 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
   const grid = [...new Set([0, eps, 0.3, largeEps])].filter((e) => e <= largeEps).sort((a, b) => a - b);
   const clean = await bench.clean(model);
   const curves: Array<{ name: string; eps: number[]; accuracy: number[] }> = [];
-  for (const spec of [ATTACKS.fgsm, pgd]) curves.push({ name: spec.name, eps: grid, accuracy: await Promise.all(grid.map(async (e) => (e === 0 ? mean(clean) : (await bench.result(model, spec, e)).accuracy))) });
+  for (const spec of [ATTACKS.fgsm, pgd]) {
+    const accuracy: number[] = [];
+    for (const e of grid) accuracy.push(e === 0 ? mean(clean) : (await bench.result(model, spec, e)).accuracy);
+    curves.push({ name: spec.name, eps: grid, accuracy });
+  }
   for (const a of opts.curves?.attacks ?? []) curves.push({ name: `${a.name} (suite)`, eps: opts.curves!.epsilons, accuracy: a.accuracy });
   const rises = curves.flatMap((c) => c.accuracy.slice(1).flatMap((v, i) => (v > c.accuracy[i] + tolerance ? [`${c.name} ${pct(c.accuracy[i])} at ε = ${c.eps[i]} → ${pct(v)} at ε = ${c.eps[i + 1]}`] : [])));
   checks.push({
