@@ -6,7 +6,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AttackGraphInputs } from './graph.js';
-import { ascent, project, randomStart, scale } from './norms.js';
+import { ascent, column, project, randomStart, scale } from './norms.js';
 
 /** Iterations after which APGD checks its progress: the first after 22% of the budget, then ever closer. */
 export function apgdCheckpoints(steps: number): number[] {
@@ -18,7 +18,6 @@ export function apgdCheckpoints(steps: number): number[] {
   return at;
 }
 
-const column = (t: Tensor): Tensor => o.reshape(t, [t.shape[0], 1]);
 const asFloat = (b: Tensor): Tensor => o.cast(b, 'float32');
 
 /** The point of highest loss APGD found (its iterates, all inside the ball, go to `visit`). */

@@ -12,6 +12,9 @@ const TINY = 1e-12;
 /** k·a, for a number or a tensor. */
 export const scale = (a: o.Operand, k: number): o.Operand => (typeof a === 'number' ? a * k : o.mul(a, k));
 
+/** A per-row vector [batch] as a column [batch, 1], to select or scale whole rows. */
+export const column = (t: Tensor): Tensor => o.reshape(t, [t.shape[0], 1]);
+
 /** ‖t‖₂ of each row, shape [batch, 1]. */
 export const rowL2 = (t: Tensor): Tensor => o.sqrt(o.reduceSum(o.mul(t, t), 1, true));
 /** ‖t‖₁ of each row, shape [batch, 1]. */

@@ -1,5 +1,6 @@
 // An attack compiled against an architecture and run over a dataset: chunks of examples, ε fed at
 // run time, per-example random starts from the key, restarts on the examples still standing.
+import { column } from '../attacks/norms.js';
 import { attackPoint, type AttackSpec } from '../attacks/spec.js';
 import * as o from '../engine/ops.js';
 import { type Key, fold, uniform } from '../engine/rng.js';
@@ -7,7 +8,7 @@ import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { LabelledData } from './evaluator.js';
 import type { Architecture, Model } from './model.js';
-import { compileLogits } from './predict.js';
+import { compileLogits, mean } from './predict.js';
 
 export interface AttackResult {
   /** 1 where the clean point and every point the attack reached were classified correctly. */
@@ -23,8 +24,6 @@ export interface AttackProgram {
   run(model: Model, data: LabelledData, eps: number, key: Key): Promise<AttackResult>;
   release(): Promise<void>;
 }
-
-const column = (t: Tensor): Tensor => o.reshape(t, [t.shape[0], 1]);
 
 /** The classes a targeted attack aims at on restart r, from the clean logits. */
 function pickTargets(spec: AttackSpec, logits: Float32Array, labels: Uint8Array, classes: number, r: number, out: BigInt64Array, rows: ArrayLike<number>): void {
@@ -133,7 +132,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
           });
         }
       }
-      return { robust: standing, adversarial, accuracy: standing.reduce((s, v) => s + v, 0) / n };
+      return { robust: standing, adversarial, accuracy: mean(standing) };
     },
     async release() {
       for (const p of programs.values()) await (await p).release();
