@@ -23,6 +23,16 @@ export interface OpCase {
   symbolic?: Record<string, Shape>;
 }
 
+// Max pooling needs no near-ties in a window: per image a fixed ramp, scrambled, a whole unit apart, plus 0.1·input.
+function spread(a: Tensor): Tensor {
+  const image = [1, ...a.shape.slice(1)] as number[];
+  const n = image.reduce((p, d) => p * d, 1);
+  return o.add(o.constant(Array.from({ length: n }, (_, k) => (k * 37) % n), image, a.dtype), o.mul(a, 0.1));
+}
+/** Σ over the named batch of y·σ(y): the tests weigh outputs by a constant, which needs a static shape. */
+const overBatch = (y: Tensor): Tensor => o.reduceSum(o.mul(y, o.sigmoid(y)), 0);
+const pool = { kernel: 3, strides: 2, pads: 1 } as const;
+
 const x34 = (extra: Partial<InputSpec> = {}): InputSpec => ({ name: 'a', shape: [3, 4], ...extra });
 const b4 = (extra: Partial<InputSpec> = {}): InputSpec => ({ name: 'b', shape: [4], ...extra });
 
@@ -71,6 +81,65 @@ export const CASES: OpCase[] = [
   { covers: ['slice'], inputs: [x34()], build: ({ a }) => o.slice(a, 1, 1, 3) },
   { covers: ['pad'], inputs: [x34()], build: ({ a }) => o.pad(a, 0, 1, 2) },
   { covers: ['expandAs'], inputs: [{ name: 'a', shape: [1, 4] }, { name: 'c', shape: [3, 4], fixed: true }], build: ({ a, c }) => o.expandAs(a, c) },
+  { covers: ['conv2d'], inputs: [{ name: 'a', shape: [2, 3, 5, 5] }, { name: 'w', shape: [4, 3, 3, 3] }, { name: 'b', shape: [4] }], build: ({ a, w, b }) => o.conv2d(a, w, b) },
+  {
+    covers: ['conv2d'],
+    inputs: [{ name: 'a', shape: [2, 2, 6, 7] }, { name: 'w', shape: [3, 2, 3, 2] }],
+    build: ({ a, w }) => o.conv2d(a, w, undefined, { strides: 2, pads: [1, 0, 2, 1] }),
+  },
+  {
+    covers: ['conv2d'],
+    inputs: [{ name: 'a', shape: [1, 2, 7, 6] }, { name: 'w', shape: [2, 2, 2, 3] }],
+    build: ({ a, w }) => o.conv2d(a, w, undefined, { dilations: 2, strides: [1, 2], pads: 1 }),
+  },
+  {
+    covers: ['conv2d'],
+    inputs: [{ name: 'a', shape: [2, 4, 5, 5] }, { name: 'w', shape: [6, 2, 3, 3] }, { name: 'b', shape: [6] }],
+    build: ({ a, w, b }) => o.conv2d(a, w, b, { group: 2, strides: 2, pads: 1 }),
+  },
+  { covers: ['conv2d'], inputs: [{ name: 'a', shape: [2, 3, 5, 4] }, { name: 'w', shape: [3, 1, 3, 2] }], build: ({ a, w }) => o.conv2d(a, w, undefined, { group: 3, pads: [1, 1, 0, 0] }) },
+  {
+    covers: ['conv2d'],
+    inputs: [{ name: 'a', shape: [3, 2, 6, 6] }, { name: 'w', shape: [3, 2, 4, 4] }, { name: 'b', shape: [3] }],
+    symbolic: { a: ['n', 2, 6, 6] },
+    build: ({ a, w, b }) => overBatch(o.conv2d(a, w, b, { strides: 2, pads: 1 })),
+  },
+  // A grouped weight gradient over a named batch: one convolution per group.
+  {
+    covers: ['conv2d'],
+    inputs: [{ name: 'a', shape: [2, 4, 5, 5] }, { name: 'w', shape: [6, 2, 3, 3] }],
+    symbolic: { a: ['n', 4, 5, 5] },
+    build: ({ a, w }) => overBatch(o.conv2d(a, w, undefined, { group: 2, strides: 2, pads: [0, 1, 1, 0] })),
+  },
+  {
+    covers: ['convTranspose2d'],
+    inputs: [{ name: 'a', shape: [2, 3, 3, 3] }, { name: 'w', shape: [3, 2, 3, 3] }],
+    build: ({ a, w }) => o.convTranspose2d(a, w, { strides: 2, pads: [1, 1, 0, 1], outputPadding: 1 }),
+  },
+  {
+    covers: ['convTranspose2d'],
+    inputs: [{ name: 'a', shape: [1, 4, 3, 4] }, { name: 'w', shape: [4, 1, 2, 2] }],
+    build: ({ a, w }) => o.convTranspose2d(a, w, { group: 2, dilations: 2, strides: [2, 1], pads: [0, 1, 1, 0], outputPadding: [1, 0] }),
+  },
+  {
+    covers: ['convTranspose2d'],
+    inputs: [{ name: 'a', shape: [3, 2, 3, 3] }, { name: 'w', shape: [2, 3, 4, 4] }],
+    symbolic: { a: ['n', 2, 3, 3] },
+    build: ({ a, w }) => overBatch(o.convTranspose2d(a, w, { strides: 2, pads: 1 })),
+  },
+  {
+    covers: ['convTranspose2d'],
+    inputs: [{ name: 'a', shape: [2, 4, 3, 3] }, { name: 'w', shape: [4, 2, 3, 3] }],
+    symbolic: { a: ['n', 4, 3, 3] },
+    build: ({ a, w }) => overBatch(o.convTranspose2d(a, w, { group: 4, strides: 2, outputPadding: 1 })),
+  },
+  { covers: ['maxPool2d'], inputs: [{ name: 'a', shape: [2, 2, 7, 7] }], build: ({ a }) => o.maxPool2d(spread(a), pool) },
+  { covers: ['maxPool2d'], inputs: [{ name: 'a', shape: [3, 2, 4, 6] }], symbolic: { a: ['n', 2, 4, 6] }, build: ({ a }) => overBatch(o.maxPool2d(spread(a), { kernel: 2 })) },
+  { covers: ['maxPoolGrad'], inputs: [{ name: 'a', shape: [2, 2, 7, 7] }, { name: 'g', shape: [2, 2, 4, 4] }], build: ({ a, g }) => o.maxPoolGrad(spread(a), g, pool) },
+  { covers: ['maxPoolPick'], inputs: [{ name: 'a', shape: [2, 2, 7, 7] }, { name: 'c', shape: [2, 2, 7, 7] }], build: ({ a, c }) => o.maxPoolPick(spread(a), c, pool) },
+  { covers: ['avgPool2d'], inputs: [{ name: 'a', shape: [2, 2, 6, 7] }], build: ({ a }) => o.avgPool2d(a, pool) },
+  { covers: ['avgPool2d'], inputs: [{ name: 'a', shape: [2, 2, 6, 7] }], build: ({ a }) => o.avgPool2d(a, { kernel: [2, 3], strides: [1, 2], pads: [1, 0, 0, 2], countIncludePad: true }) },
+  { covers: ['avgPool2d'], inputs: [{ name: 'a', shape: [3, 2, 5, 5] }], symbolic: { a: ['n', 2, 5, 5] }, build: ({ a }) => overBatch(o.avgPool2d(a, { kernel: 2, pads: [1, 1, 0, 0] })) },
   {
     covers: ['oneHot', 'argmax'],
     inputs: [x34(), { name: 'y', shape: [3], fixed: true, dtype: 'int64', lo: 0, hi: 4 }],

@@ -1,4 +1,5 @@
 // ONNX emission: the traced graph as a ModelProto (opset 18), one table entry per op.
+import type { ConvAttrs, PoolAttrs } from './conv.js';
 import { ProtoWriter } from './protobuf.js';
 import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
 
@@ -6,7 +7,7 @@ export const OPSET = 18;
 const IR_VERSION = 8;
 const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9, float64: 11 };
 
-type Attr = { name: string } & ({ i: number } | { f: number } | { ints: readonly number[] } | { g: ProtoWriter });
+type Attr = { name: string } & ({ i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { g: ProtoWriter });
 
 export interface ValueInfo {
   name: string;
@@ -52,6 +53,7 @@ function attribute(a: Attr): ProtoWriter {
   const w = new ProtoWriter().string(1, a.name);
   if ('i' in a) return w.int(3, a.i).int(20, 2);
   if ('f' in a) return w.float(2, a.f).int(20, 1);
+  if ('s' in a) return w.string(4, a.s).int(20, 3);
   if ('g' in a) return w.message(6, a.g).int(20, 5);
   for (const v of a.ints) w.int(8, v);
   return w.int(20, 7);
@@ -105,6 +107,43 @@ function reshapeTarget(t: Tensor): number[] {
   const open = t.shape.filter((d, i) => typeof d === 'string' && x.shape[i] !== d).length;
   if (open > 1) throw new ShapeError(`onnx: reshape ${showShape(x.shape)} to ${showShape(t.shape)} moves more than one named dim`);
   return t.shape.map((d, i) => (typeof d === 'number' ? d : x.shape[i] === d ? 0 : -1));
+}
+
+/** The shape of `t` (value `name`) as an int64 vector: a constant when static. */
+function shapeOf(e: Emitter, t: Tensor, name: string): string {
+  if (staticSize(t.shape) !== null) return e.small('int64', [t.shape.length], t.shape as number[]);
+  const shape = e.temp();
+  e.node('Shape', [name], [shape]);
+  return shape;
+}
+
+function convAttrs(t: Tensor): Attr[] {
+  const { strides, pads, dilations, group } = t.attrs as unknown as ConvAttrs;
+  return [
+    { name: 'kernel_shape', ints: t.inputs[1].shape.slice(2) as number[] },
+    { name: 'strides', ints: strides },
+    { name: 'pads', ints: pads },
+    { name: 'dilations', ints: dilations },
+    { name: 'group', i: group },
+  ];
+}
+
+// ONNX's default strides are 1, not the kernel: always emitted.
+function poolAttrs(t: Tensor): Attr[] {
+  const { kernel, strides, pads } = t.attrs as unknown as PoolAttrs;
+  return [
+    { name: 'kernel_shape', ints: kernel },
+    { name: 'strides', ints: strides },
+    { name: 'pads', ints: pads },
+  ];
+}
+
+/** MaxPool's Indices output for `x` (int64, the pooled shape, flat indices into the whole N·C·H·W tensor), and it as 1-D. */
+function maxPoolIndices(e: Emitter, t: Tensor, x: string): [string, string] {
+  const [pooled, at, flat] = [e.temp(), e.temp(), e.temp()];
+  e.node('MaxPool', [x], [pooled, at], poolAttrs(t));
+  e.node('Reshape', [at, e.small('int64', [1], [-1])], [flat]);
+  return [at, flat];
 }
 
 const EMIT: Record<string, Emit> = {
@@ -170,16 +209,7 @@ const EMIT: Record<string, Emit> = {
     pads[r + axis] = after;
     e.node('Pad', [ins[0], e.small('int64', [2 * r], pads)], [out]);
   },
-  expandAs: (e, t, ins, out) => {
-    const like = t.inputs[1];
-    let shape: string;
-    if (staticSize(like.shape) !== null) shape = e.small('int64', [like.shape.length], like.shape as number[]);
-    else {
-      shape = e.temp();
-      e.node('Shape', [ins[1]], [shape]);
-    }
-    e.node('Expand', [ins[0], shape], [out]);
-  },
+  expandAs: (e, t, ins, out) => e.node('Expand', [ins[0], shapeOf(e, t.inputs[1], ins[1])], [out]),
   dimSize: (e, t, ins, out) => {
     const a = t.attrs.axis as number;
     const s = e.temp();
@@ -190,6 +220,32 @@ const EMIT: Record<string, Emit> = {
     ]);
     e.node('Cast', [s], [c], [{ name: 'to', i: ONNX_DTYPE[t.dtype] }]);
     e.node('Reshape', [c, e.small('int64', [0], [])], [out]);
+  },
+  conv2d: (e, t, ins, out) => e.node('Conv', ins, [out], convAttrs(t)),
+  convTranspose2d: (e, t, ins, out) => e.node('ConvTranspose', ins, [out], [...convAttrs(t), { name: 'output_padding', ints: t.attrs.outputPadding as number[] }]),
+  maxPool2d: (e, t, ins, out) => e.node('MaxPool', ins, [out], poolAttrs(t)),
+  avgPool2d: (e, t, ins, out) => e.node('AveragePool', ins, [out], [...poolAttrs(t), { name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 }]),
+  maxPoolGrad: (e, t, [x, g], out) => {
+    const [, at] = maxPoolIndices(e, t, x);
+    const shape = shapeOf(e, t, x);
+    const [zeros, flatZeros, flatG, sums] = [e.temp(), e.temp(), e.temp(), e.temp()];
+    const flat = e.small('int64', [1], [-1]);
+    e.node('Expand', [e.small(t.dtype, [], [0]), shape], [zeros]);
+    e.node('Reshape', [zeros, flat], [flatZeros]);
+    e.node('Reshape', [g, flat], [flatG]);
+    // Overlapping windows can pick the same cell: their cotangents add up.
+    e.node('ScatterElements', [flatZeros, at, flatG], [sums], [
+      { name: 'axis', i: 0 },
+      { name: 'reduction', s: 'add' },
+    ]);
+    e.node('Reshape', [sums, shape], [out]);
+  },
+  maxPoolPick: (e, t, [x, c], out) => {
+    const [at, flatAt] = maxPoolIndices(e, t, x);
+    const [flatC, picked] = [e.temp(), e.temp()];
+    e.node('Reshape', [c, e.small('int64', [1], [-1])], [flatC]);
+    e.node('GatherElements', [flatC, flatAt], [picked], [{ name: 'axis', i: 0 }]);
+    e.node('Reshape', [picked, shapeOf(e, t, at)], [out]);
   },
 };
 

@@ -1,4 +1,5 @@
 // Op builders: each checks its operands, infers the output shape and dtype, and records a node.
+import { type ConvAttrs, type ConvTransposeAttrs, type PoolAttrs, padsOf, pairOf, transposedSize, windows } from './conv.js';
 import { type DType, type Dim, type Shape, type Tensor, ShapeError, isFloat, node, showShape, staticSize, sameShape } from './tensor.js';
 
 export type Operand = Tensor | number;
@@ -290,4 +291,138 @@ export function dimSize(x: Tensor, axis: number, dtype: DType = 'float32'): Tens
   const d = x.shape[a];
   if (typeof d === 'number') return constant(d, [], dtype);
   return node('dimSize', [x], { axis: a }, [], dtype);
+}
+
+// ---- convolution and pooling (NCHW, 2-D) --------------------------------------------------------
+
+export interface Conv2dOptions {
+  /** [sh, sw] or one number for both (default 1). */
+  strides?: number | readonly [number, number];
+  /** [top, left, bottom, right] (ONNX order: begins then ends) or one number for all (default 0). */
+  pads?: number | readonly [number, number, number, number];
+  /** [dh, dw] or one number for both (default 1). */
+  dilations?: number | readonly [number, number];
+  /** Channel groups (default 1). */
+  group?: number;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** Extra cells at the bottom and right of the output (default 0); each below the stride. */
+  outputPadding?: number | readonly [number, number];
+}
+
+export interface Pool2dOptions {
+  kernel: number | readonly [number, number];
+  /** Default: the kernel (as PyTorch; ONNX's default is 1). */
+  strides?: number | readonly [number, number];
+  pads?: number | readonly [number, number, number, number];
+  /** Average pooling only: count padded zeros in the divisor (ONNX count_include_pad; default false). */
+  countIncludePad?: boolean;
+}
+
+function convAttrs(desc: string, opts: Conv2dOptions): ConvAttrs {
+  const group = opts.group ?? 1;
+  if (!(Number.isInteger(group) && group >= 1)) throw new ShapeError(`${desc}: group ${group} must be a positive integer`);
+  return { strides: pairOf(desc, 'strides', opts.strides ?? 1, 1), pads: padsOf(desc, opts.pads ?? 0), dilations: pairOf(desc, 'dilations', opts.dilations ?? 1, 1), group };
+}
+
+/** Rank 4, float, static height and width; returns [H, W]. */
+function image(desc: string, what: string, x: Tensor): [number, number] {
+  requireFloat(desc, x);
+  if (x.shape.length !== 4) throw new ShapeError(`${desc}: ${what} must have rank 4, got ${showShape(x.shape)}`);
+  const [h, w] = x.shape.slice(2);
+  if (typeof h !== 'number' || typeof w !== 'number') throw new ShapeError(`${desc}: ${what} ${showShape(x.shape)} must have static height and width`);
+  return [h, w];
+}
+
+/** With one group, channels may be one name (the weight gradient convolves over the batch); with several, static. */
+function checkGroups(desc: string, c: Dim, perGroup: Dim, group: number, oc: Dim): void {
+  if (group === 1) {
+    if (c !== perGroup) throw new ShapeError(`${desc}: the kernel takes ${perGroup} input channels, the input has ${c}`);
+    return;
+  }
+  if (typeof c !== 'number' || typeof perGroup !== 'number' || typeof oc !== 'number') throw new ShapeError(`${desc}: group ${group} needs static channel counts`);
+  if (c % group !== 0 || perGroup !== c / group) throw new ShapeError(`${desc}: group ${group} splits the ${c} input channels into groups of ${c / group}, but the kernel takes ${perGroup}`);
+  if (oc % group !== 0) throw new ShapeError(`${desc}: group ${group} does not divide the ${oc} output channels`);
+}
+
+/** x [N, C, H, W], w [O, C/group, kh, kw], optional bias b [O] → [N, O, Ho, Wo]. */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const desc = `conv2d of ${showShape(x.shape)} by kernel ${showShape(w.shape)}`;
+  const [h, wd] = image(desc, 'input', x);
+  const [kh, kw] = image(desc, 'kernel', w);
+  if (w.dtype !== x.dtype) throw new ShapeError(`${desc}: dtypes differ: ${x.dtype} and ${w.dtype}`);
+  const a = convAttrs(desc, opts);
+  const oc = w.shape[0];
+  checkGroups(desc, x.shape[1], w.shape[1], a.group, oc);
+  if (b && (b.dtype !== x.dtype || b.shape.length !== 1 || b.shape[0] !== oc)) throw new ShapeError(`${desc}: bias ${b.dtype} ${showShape(b.shape)} must be ${x.dtype} [${oc}]`);
+  const ho = windows(desc, 'height', h, kh, a.strides[0], a.dilations[0], a.pads[0], a.pads[2]);
+  const wo = windows(desc, 'width', wd, kw, a.strides[1], a.dilations[1], a.pads[1], a.pads[3]);
+  return node('conv2d', b ? [x, w, b] : [x, w], { ...a }, [x.shape[0], oc, ho, wo], x.dtype);
+}
+
+/**
+ * The adjoint of conv2d in its input (ONNX ConvTranspose, no bias): x [N, C, H, W], w [C, O/group, kh, kw]
+ * → [N, O, Ho, Wo], Ho = (H−1)·sh + outputPadding[0] + (kh−1)·dh + 1 − padTop − padBottom.
+ */
+export function convTranspose2d(x: Tensor, w: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+  const desc = `convTranspose2d of ${showShape(x.shape)} by kernel ${showShape(w.shape)}`;
+  const [h, wd] = image(desc, 'input', x);
+  const [kh, kw] = image(desc, 'kernel', w);
+  if (w.dtype !== x.dtype) throw new ShapeError(`${desc}: dtypes differ: ${x.dtype} and ${w.dtype}`);
+  const a: ConvTransposeAttrs = { ...convAttrs(desc, opts), outputPadding: pairOf(desc, 'outputPadding', opts.outputPadding ?? 0, 0) };
+  const { strides: s, pads: p, dilations: d, outputPadding: op, group } = a;
+  const c = x.shape[1];
+  if (w.shape[0] !== c) throw new ShapeError(`${desc}: the kernel takes ${w.shape[0]} input channels, the input has ${c}`);
+  if (group > 1 && !(typeof c === 'number' && c % group === 0 && typeof w.shape[1] === 'number')) throw new ShapeError(`${desc}: group ${group} needs static channel counts, the input's divisible by ${group}`);
+  // ONNX allows outputPadding below the dilation too, but ONNX Runtime checks that conv2d maps the output back to x's size.
+  if (op[0] >= s[0] || op[1] >= s[1]) throw new ShapeError(`${desc}: outputPadding [${op.join(', ')}] must be below the strides [${s.join(', ')}]`);
+  const ho = transposedSize(h, kh, s[0], d[0], p[0], p[2], op[0]);
+  const wo = transposedSize(wd, kw, s[1], d[1], p[1], p[3], op[1]);
+  if (ho < 1 || wo < 1) throw new ShapeError(`${desc}: pads [${p.join(', ')}] leave an empty output ${ho}×${wo}`);
+  const oc = group === 1 ? w.shape[1] : (w.shape[1] as number) * group;
+  return node('convTranspose2d', [x, w], { ...a }, [x.shape[0], oc, ho, wo], x.dtype);
+}
+
+function poolAttrs(desc: string, x: Tensor, opts: Pool2dOptions): [PoolAttrs, Dim[]] {
+  const [h, wd] = image(desc, 'input', x);
+  if (typeof x.shape[1] !== 'number') throw new ShapeError(`${desc}: input ${showShape(x.shape)} must have a static channel count`);
+  const kernel = pairOf(desc, 'kernel', opts.kernel, 1);
+  const a: PoolAttrs = { kernel, strides: pairOf(desc, 'strides', opts.strides ?? kernel, 1), pads: padsOf(desc, opts.pads ?? 0) };
+  const { pads: p } = a;
+  // ONNX Runtime refuses pads ≥ kernel: a window could then hold only padding.
+  if (Math.max(p[0], p[2]) >= kernel[0] || Math.max(p[1], p[3]) >= kernel[1]) throw new ShapeError(`${desc}: pads [${p.join(', ')}] must be smaller than the kernel [${kernel.join(', ')}]`);
+  const ho = windows(desc, 'height', h, kernel[0], a.strides[0], 1, p[0], p[2]);
+  const wo = windows(desc, 'width', wd, kernel[1], a.strides[1], 1, p[1], p[3]);
+  return [a, [x.shape[0], x.shape[1], ho, wo]];
+}
+
+/** Maximum over each window (padding never wins). */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  const desc = `maxPool2d of ${showShape(x.shape)}`;
+  if (opts.countIncludePad) throw new ShapeError(`${desc}: countIncludePad applies to average pooling only`);
+  const [a, shape] = poolAttrs(desc, x, opts);
+  return node('maxPool2d', [x], { ...a }, shape, x.dtype);
+}
+
+/** Mean over each window; padded cells count in the divisor only with countIncludePad. */
+export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  const [a, shape] = poolAttrs(`avgPool2d of ${showShape(x.shape)}`, x, opts);
+  return node('avgPool2d', [x], { ...a, countIncludePad: !!opts.countIncludePad }, shape, x.dtype);
+}
+
+/** The gradient of maxPool2d: each window's `g` added at the window's first maximum of `x` (row by row). */
+export function maxPoolGrad(x: Tensor, g: Tensor, opts: Pool2dOptions): Tensor {
+  const desc = `maxPoolGrad of ${showShape(x.shape)} with ${showShape(g.shape)}`;
+  const [a, shape] = poolAttrs(desc, x, opts);
+  if (g.dtype !== x.dtype || !sameShape(g.shape, shape)) throw new ShapeError(`${desc}: the cotangent must be ${x.dtype} ${showShape(shape)}`);
+  return node('maxPoolGrad', [x, g], { ...a }, x.shape, x.dtype);
+}
+
+/** The adjoint of maxPoolGrad in g: `c` read at each window's first maximum of `x` (the pooled shape). */
+export function maxPoolPick(x: Tensor, c: Tensor, opts: Pool2dOptions): Tensor {
+  const desc = `maxPoolPick of ${showShape(x.shape)} with ${showShape(c.shape)}`;
+  const [a, shape] = poolAttrs(desc, x, opts);
+  if (c.dtype !== x.dtype || !sameShape(c.shape, x.shape)) throw new ShapeError(`${desc}: the cotangent must be ${x.dtype} ${showShape(x.shape)}`);
+  return node('maxPoolPick', [x, c], { ...a }, shape, x.dtype);
 }

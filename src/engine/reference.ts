@@ -1,4 +1,5 @@
 // The float64 reference interpreter of the IR: slow, plain and independent of ONNX Runtime.
+import type { ConvAttrs, ConvTransposeAttrs, PoolAttrs } from './conv.js';
 import { type Tensor, ShapeError, elementCount, showShape, topoSort } from './tensor.js';
 
 export interface NDArray {
@@ -90,6 +91,31 @@ function alongAxis(a: NDArray, axis: number, f: (row: number[]) => number[]): ND
 function logSumExp(row: number[]): number {
   const m = Math.max(...row);
   return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+}
+
+/** Flat index of the first maximum (row by row) of each pooling window over the cells inside x; the pooled shape. */
+function poolArgmax(t: Tensor, x: NDArray): { shape: number[]; at: Int32Array } {
+  const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] } = t.attrs as unknown as PoolAttrs;
+  const [n, c, h, w] = x.shape;
+  const ho = Math.floor((h + pt + pb - kh) / sh) + 1;
+  const wo = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const at = new Int32Array(n * c * ho * wo);
+  let k = 0;
+  for (let m = 0; m < n * c; m++)
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++) {
+        let best = -1;
+        for (let p = 0; p < kh; p++)
+          for (let q = 0; q < kw; q++) {
+            const r = i * sh + p - pt;
+            const s = j * sw + q - pl;
+            if (r < 0 || r >= h || s < 0 || s >= w) continue;
+            const idx = (m * h + r) * w + s;
+            if (best < 0 || x.data[idx] > x.data[best]) best = idx;
+          }
+        at[k++] = best;
+      }
+  return { shape: [n, c, ho, wo], at };
 }
 
 type Kernel = (t: Tensor, ins: NDArray[]) => NDArray;
@@ -237,6 +263,93 @@ const KERNELS: Record<string, Kernel> = {
     return { shape: like.shape, data: Float64Array.from(idx, (j) => a.data[j]) };
   },
   dimSize: (t, [a]) => ({ shape: [], data: Float64Array.of(a.shape[t.attrs.axis as number]) }),
+  // y[n, o, i, j] = b[o] + Σ_{c, p, q} x[n, g·C/G + c, i·sh + p·dh − pt, j·sw + q·dw − pl] · w[o, c, p, q], g = o's group.
+  conv2d: (t, [x, w, b]) => {
+    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs as unknown as ConvAttrs;
+    const [n, c, h, wd] = x.shape;
+    const [oc, cg, kh, kw] = w.shape;
+    const [ho, wo] = t.shape.slice(2) as number[];
+    const out = new Float64Array(n * oc * ho * wo);
+    let k = 0;
+    for (let m = 0; m < n; m++)
+      for (let o = 0; o < oc; o++) {
+        const first = Math.floor(o / (oc / group)) * cg;
+        for (let i = 0; i < ho; i++)
+          for (let j = 0; j < wo; j++) {
+            let sum = b ? b.data[o] : 0;
+            for (let ci = 0; ci < cg; ci++)
+              for (let p = 0; p < kh; p++)
+                for (let q = 0; q < kw; q++) {
+                  const r = i * sh + p * dh - pt;
+                  const s = j * sw + q * dw - pl;
+                  if (r >= 0 && r < h && s >= 0 && s < wd) sum += x.data[((m * c + first + ci) * h + r) * wd + s] * w.data[((o * cg + ci) * kh + p) * kw + q];
+                }
+            out[k++] = sum;
+          }
+      }
+    return { shape: [n, oc, ho, wo], data: out };
+  },
+  // Each x[n, c, a, b] adds x · w[c, o, p, q] to y[n, g·O/G + o, a·sh + p·dh − pt, b·sw + q·dw − pl] (when inside y).
+  convTranspose2d: (t, [x, w]) => {
+    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs as unknown as ConvTransposeAttrs;
+    const [n, c, h, wd] = x.shape;
+    const [, og, kh, kw] = w.shape;
+    const [oc, ho, wo] = t.shape.slice(1) as number[];
+    const out = new Float64Array(n * oc * ho * wo);
+    for (let m = 0; m < n; m++)
+      for (let ci = 0; ci < c; ci++) {
+        const first = Math.floor(ci / (c / group)) * og;
+        for (let a = 0; a < h; a++)
+          for (let bb = 0; bb < wd; bb++) {
+            const v = x.data[((m * c + ci) * h + a) * wd + bb];
+            for (let o = 0; o < og; o++)
+              for (let p = 0; p < kh; p++)
+                for (let q = 0; q < kw; q++) {
+                  const r = a * sh + p * dh - pt;
+                  const s = bb * sw + q * dw - pl;
+                  if (r >= 0 && r < ho && s >= 0 && s < wo) out[((m * oc + first + o) * ho + r) * wo + s] += v * w.data[((ci * og + o) * kh + p) * kw + q];
+                }
+          }
+      }
+    return { shape: [n, oc, ho, wo], data: out };
+  },
+  maxPool2d: (t, [x]) => {
+    const { shape, at } = poolArgmax(t, x);
+    return { shape, data: Float64Array.from(at, (i) => x.data[i]) };
+  },
+  maxPoolGrad: (t, [x, g]) => {
+    const { at } = poolArgmax(t, x);
+    const out = new Float64Array(x.data.length);
+    at.forEach((i, k) => (out[i] += g.data[k]));
+    return { shape: x.shape, data: out };
+  },
+  maxPoolPick: (t, [x, c]) => {
+    const { shape, at } = poolArgmax(t, x);
+    return { shape, data: Float64Array.from(at, (i) => c.data[i]) };
+  },
+  avgPool2d: (t, [x]) => {
+    const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl], countIncludePad } = t.attrs as unknown as PoolAttrs & { countIncludePad: boolean };
+    const [n, c, h, w] = x.shape;
+    const [ho, wo] = t.shape.slice(2) as number[];
+    const out = new Float64Array(n * c * ho * wo);
+    let k = 0;
+    for (let m = 0; m < n * c; m++)
+      for (let i = 0; i < ho; i++)
+        for (let j = 0; j < wo; j++) {
+          let sum = 0;
+          let cells = 0;
+          for (let p = 0; p < kh; p++)
+            for (let q = 0; q < kw; q++) {
+              const r = i * sh + p - pt;
+              const s = j * sw + q - pl;
+              if (r < 0 || r >= h || s < 0 || s >= w) continue;
+              sum += x.data[(m * h + r) * w + s];
+              cells++;
+            }
+          out[k++] = sum / (countIncludePad ? kh * kw : cells);
+        }
+    return { shape: [n, c, ho, wo], data: out };
+  },
 };
 
 export type Feed = NDArray | ArrayLike<number>;

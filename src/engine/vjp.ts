@@ -1,4 +1,5 @@
 // The table of local gradient rules: for each op, the cotangents of its inputs given the output's.
+import { type ConvAttrs, type ConvTransposeAttrs, type PoolAttrs, cellsInside, outputPaddingFor } from './conv.js';
 import * as o from './ops.js';
 import { type Shape, type Tensor, isFloat, sameShape } from './tensor.js';
 
@@ -33,6 +34,32 @@ function keepDims(y: Tensor, g: Tensor): Tensor {
   if (y.attrs.keepdims) return g;
   const axes = y.attrs.axes as number[];
   return o.reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+}
+
+/**
+ * The gradient of ⟨conv2d(x, w), g⟩ in w, itself a convolution over the batch: x with batch and channels
+ * swapped is the input, g so swapped the kernel, and strides and dilations trade places:
+ * dw[o, c, p, q] = Σ_{n,i,j} x[n, c, i·sh + p·dh − pt, j·sw + q·dw − pl] · g[n, o, i, j].
+ */
+function convWeightGrad(x: Tensor, g: Tensor, w: Tensor, a: ConvAttrs): Tensor {
+  const { strides: s, pads: p, dilations: d, group } = a;
+  const [n, c, h, wd] = x.shape;
+  const [kh, kw] = w.shape.slice(2) as number[];
+  if (group > 1 && typeof n !== 'number') {
+    // [Cg, G·N, H, W] below would multiply a named batch: one convolution per group instead.
+    const [cg, og] = [(c as number) / group, (g.shape[1] as number) / group];
+    const part = (k: number) => convWeightGrad(o.slice(x, 1, k * cg, (k + 1) * cg), o.slice(g, 1, k * og, (k + 1) * og), w, { ...a, group: 1 });
+    return o.concat(Array.from({ length: group }, (_, k) => part(k)), 0);
+  }
+  const [ho, wo] = g.shape.slice(2) as number[];
+  // End pads that just reach the last tap, row (k−1)·d + (n−1)·s − begin; taps beyond kh, kw are cropped.
+  const end = (k: number, dk: number, m: number, sk: number, size: number, begin: number) => Math.max(0, (k - 1) * dk + (m - 1) * sk + 1 - size - begin);
+  const opts = { strides: d, dilations: s, pads: [p[0], p[1], end(kh, d[0], ho, s[0], h as number, p[0]), end(kw, d[1], wo, s[1], wd as number, p[1])] as const, group };
+  // Group k of x's channels, [N, G·Cg, H, W] → [Cg, G·N, H, W], is group k of the new channels.
+  const cg = (c as number) / group;
+  const xt = group === 1 ? o.transpose(x, [1, 0, 2, 3]) : o.reshape(o.transpose(o.reshape(x, [n, group, cg, h, wd]), [2, 1, 0, 3, 4]), [cg, group * (n as number), h, wd]);
+  const dw = o.conv2d(xt, o.transpose(g, [1, 0, 2, 3]), undefined, opts); // [C/G, O, kh', kw']
+  return o.transpose(o.slice(o.slice(dw, 2, 0, kh), 3, 0, kw), [1, 0, 2, 3]);
 }
 
 export const VJP: Record<string, VjpRule> = {
@@ -143,4 +170,38 @@ export const VJP: Record<string, VjpRule> = {
     return [o.slice(g, axis, before, before + (y.inputs[0].shape[axis] as number))];
   },
   expandAs: (y, g) => [unbroadcast(g, y.inputs[0].shape), null],
+  conv2d: (y, g) => {
+    const [x, w, b] = y.inputs;
+    const a = y.attrs as unknown as ConvAttrs;
+    const { strides: s, pads: p, dilations: d } = a;
+    const [kh, kw] = w.shape.slice(2) as number[];
+    const outputPadding = [0, 1].map((i) => outputPaddingFor(x.shape[2 + i] as number, g.shape[2 + i] as number, i ? kw : kh, s[i], d[i], p[i], p[2 + i])) as [number, number];
+    const dx = o.convTranspose2d(g, w, { ...a, outputPadding });
+    return [dx, convWeightGrad(x, g, w, a), ...(b ? [o.reduceSum(g, [0, 2, 3])] : [])];
+  },
+  // The adjoint of conv2d(·, w), which maps y's size back to x's because outputPadding < strides.
+  convTranspose2d: (y, g) => {
+    const [x, w] = y.inputs;
+    const { outputPadding: _, ...a } = y.attrs as unknown as ConvTransposeAttrs;
+    return [o.conv2d(g, w, undefined, a), convWeightGrad(g, x, w, a)];
+  },
+  maxPool2d: (y, g) => [o.maxPoolGrad(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
+  maxPoolGrad: (y, g) => [null, o.maxPoolPick(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
+  maxPoolPick: (y, g) => [null, o.maxPoolGrad(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
+  // Each window's cotangent over its divisor, spread back over the window by a ones kernel per channel.
+  avgPool2d: (y, g) => {
+    const x = y.inputs[0];
+    const { kernel: k, strides: s, pads: p, countIncludePad } = y.attrs as unknown as PoolAttrs & { countIncludePad: boolean };
+    const [c, h, wd] = x.shape.slice(1) as number[];
+    const [ho, wo] = y.shape.slice(2) as number[];
+    let scaled: Tensor;
+    if (countIncludePad) scaled = o.div(g, k[0] * k[1]);
+    else {
+      const rows = cellsInside(h, k[0], s[0], p[0], ho);
+      const cols = cellsInside(wd, k[1], s[1], p[1], wo);
+      scaled = o.div(g, o.constant(rows.flatMap((r) => cols.map((q) => r * q)), [ho, wo], g.dtype));
+    }
+    const outputPadding: [number, number] = [outputPaddingFor(h, ho, k[0], s[0], 1, p[0], p[2]), outputPaddingFor(wd, wo, k[1], s[1], 1, p[1], p[3])];
+    return [o.convTranspose2d(scaled, o.constant(1, [c, 1, k[0], k[1]], g.dtype), { strides: s, pads: p, group: c, outputPadding })];
+  },
 };
