@@ -9,8 +9,8 @@ import { ATTACKS } from '../src/attacks/spec.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { compileAttack } from '../src/eval/attack-runner.js';
-import type { LabelledData } from '../src/eval/evaluator.js';
-import { classifierModel } from '../src/eval/model.js';
+import type { Split } from '../src/data/mnist.js';
+import { networkModel } from '../src/eval/model.js';
 import { train } from '../src/train/loop.js';
 
 const argv = process.argv.slice(2);
@@ -55,7 +55,7 @@ async function main() {
   const data = loadDataset();
   const f = data.test.features;
   if (!(Number.isInteger(COUNT) && COUNT >= 1 && COUNT <= data.test.count)) throw new RangeError(`--count must be an integer in 1..${data.test.count}, got ${COUNT}`);
-  const subset = (n: number): LabelledData => ({ images: data.test.images.subarray(0, n * f), labels: data.test.labels.subarray(0, n), count: n, features: f });
+  const subset = (n: number): Split => ({ images: data.test.images.subarray(0, n * f), labels: data.test.labels.subarray(0, n), count: n, features: f });
   const test = subset(COUNT);
 
   // FGSM adversarial training for one epoch: a few seconds, and a model whose PGD accuracy is neither ~0 nor ~clean.
@@ -63,8 +63,12 @@ async function main() {
   let t0 = performance.now();
   const trained = await train(trainSettings, data);
   const v = trained.history[0].validation;
-  log(`model: ${trained.model.classifier.hidden.join('-')} FGSM-trained 1 epoch on 20,000 images in ${((performance.now() - t0) / 1000).toFixed(1)} s; validation clean ${pct(v.clean)}, FGSM ${pct(v.fgsm)} at ε ${EPS}`);
-  const model = classifierModel(trained.model.classifier, trained.params.classifier);
+  const c = trained.model.classifier;
+  // The paper's MLP, as the PyTorch peer rebuilds it: its dense widths and leaky slope.
+  const widths = [c.input[0], ...c.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []))];
+  const slope = c.layers.flatMap((l) => (l.type === 'leakyRelu' ? [l.slope] : []))[0];
+  log(`model: ${widths.join('-')} FGSM-trained 1 epoch on 20,000 images in ${((performance.now() - t0) / 1000).toFixed(1)} s; validation clean ${pct(v.clean)}, FGSM ${pct(v.fgsm)} at ε ${EPS}`);
+  const model = networkModel(trained.model.classifier, trained.params);
 
   t0 = performance.now();
   const attack = await compileAttack(model.arch, SPEC, { threads: THREADS, rows: ROWS });
@@ -80,8 +84,7 @@ async function main() {
   let engine = '';
   let torchSkipped = '';
   try {
-    const c = trained.model.classifier;
-    const job = { widths: [c.inputs, ...c.hidden, c.classes], slope: c.slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize };
+    const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     writeFileSync(join(dir, 'params.f32'), trained.params.classifier);
     writeFileSync(join(dir, 'images.f32'), test.images);

@@ -8,10 +8,9 @@ import * as o from '../src/engine/ops.js';
 import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { compile } from '../src/engine/runtime.js';
 import { type Tensor, elementCount, topoSort } from '../src/engine/tensor.js';
-import { PAPER_CLASSIFIER } from '../src/model/classifier.js';
+import { presetNetwork } from '../src/model/presets.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { adversarial } from '../src/objectives/adversarial.js';
-import { adam } from '../src/optim/adam.js';
 import { type TrainStep, compileStep } from '../src/train/step.js';
 
 const argv = process.argv.slice(2);
@@ -44,8 +43,8 @@ async function rate(run: () => Promise<unknown>, perRun: number, seconds: number
 }
 
 async function ourStep(alpha: number, beta: number): Promise<TrainStep> {
-  const model = { classifier: PAPER_CLASSIFIER, discriminator: paperDiscriminator(256) };
-  const step = await compileStep({ objective: adversarial({ alpha, beta, eps: 0.1 }), model, optimizers: { classifier: adam(), discriminator: adam() }, batchSize: B, maxSteps: K, threads: THREADS });
+  const model = { classifier: presetNetwork('mlp', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(256) };
+  const step = await compileStep({ objective: adversarial({ alpha, beta, eps: 0.1 }), model, batchSize: B, maxSteps: K, threads: THREADS });
   step.init(keyFromSeed(1));
   return step;
 }

@@ -5,13 +5,14 @@
 export type ErrorKind = 'usage' | 'input';
 
 export class A3tError extends Error {
-  override name = 'A3tError';
   constructor(
     readonly kind: ErrorKind,
     message: string,
     options?: ErrorOptions,
   ) {
     super(message, options);
+    // Subclasses (DataError, CheckpointError, ...) are named after themselves.
+    this.name = new.target.name;
   }
 }
 

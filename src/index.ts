@@ -1,5 +1,5 @@
-// a3t's public API: the engine (trace, differentiate, compile, run), optimizers, the paper's model,
-// objectives, attacks and their evaluation, the compiled training step and the training loop.
+// a3t's public API: the engine (trace, differentiate, compile, run), optimizers, networks as values,
+// objectives, attacks and their evaluation, ONNX import and export, the compiled step and the training loop.
 export * from './engine/ops.js';
 export { type DType, type Dim, type Shape, type Tensor, ShapeError, topoSort } from './engine/tensor.js';
 export { grad, valueAndGrad } from './engine/grad.js';
@@ -7,29 +7,34 @@ export { type CompileOptions, FeedError, Program, type TypedArray, compile } fro
 export { type EmittedModel, type ValueInfo, emitLoopOnnx, emitOnnx, OPSET } from './engine/onnx.js';
 export { type Feed, type NDArray, evaluate } from './engine/reference.js';
 export * as rng from './engine/rng.js';
+export { A3tError, type ErrorKind } from './errors.js';
+export { type Setting, SettingError, TRAIN_SETTINGS, type TrainConfig } from './settings.js';
 export { type Optimizer } from './optim/optimizer.js';
 export { type AdamOptions, adam } from './optim/adam.js';
 export { type SgdOptions, sgd } from './optim/sgd.js';
 export { type ParamGroup, type ParamSpec, flatGrad, initGroup, paramGroup, paramValues } from './nn/params.js';
-export { dropout, linear, linearSpecs } from './nn/layers.js';
 export * as init from './nn/init.js';
-export { type ClassifierConfig, PAPER_CLASSIFIER, classifierSpecs, encode, featureSize, logits, residual } from './model/classifier.js';
+export { type LayerSpec, type NamedLayer, type Pass, type Weights } from './model/layers.js';
+export { type DataShape, type Network, type NetworkSpec, flatFeatures, network, resolveNetwork } from './model/network.js';
+export { PRESETS, presetNetwork } from './model/presets.js';
+export { type ModelConfig, type Parameters } from './model/config.js';
 export { type DiscriminatorConfig, discriminate, discriminatorSpecs, paperDiscriminator } from './model/discriminator.js';
-export { type ModelConfig, type Objective, type ObjectiveGraph, type StepContext } from './objectives/objective.js';
+export { inferenceModel } from './model/export.js';
+export { type ImportOptions, type ImportedClassifier, importOnnx } from './model/onnx-import.js';
+export { type GroupSpec, type Objective, type ObjectiveGraph, type StepContext } from './objectives/objective.js';
 export { type AdversarialOptions, adversarial } from './objectives/adversarial.js';
-export { fgsm, fgsmFromGradient } from './attacks/fgsm.js';
-export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './train/step.js';
 export { type TradesOptions, trades } from './objectives/trades.js';
 export { REGIMES, type Regime, regimeSettings } from './objectives/regimes.js';
-export { ATTACKS, type AttackSpec, AttackSpecError, type TargetMode, attackPoint, parseAttack, parseAttackList } from './attacks/spec.js';
+export { ATTACKS, type AttackSpec, type TargetMode, attackPoint, parseAttack, parseAttackList } from './attacks/spec.js';
 export { type StepRule, gradientSteps } from './attacks/steps.js';
 export { apgd, apgdCheckpoints } from './attacks/apgd.js';
-export { type Norm, ascent, project, randomStart } from './attacks/norms.js';
-export { type Architecture, type Model, classifierArchitecture, classifierModel, maskedModel } from './eval/model.js';
+export { L2, LINF, NORMS, type Norm, type NormName } from './attacks/norms.js';
+export { type Architecture, type Model, importedModel, maskedModel, networkArchitecture, networkModel } from './eval/model.js';
 export { type AttackProgram, type AttackResult, compileAttack } from './eval/attack-runner.js';
 export { AttackBench, type AttackCurve, type RobustnessReport, robustness } from './eval/robustness.js';
 export { type MaskingCheck, type MaskingReport, maskingChecks } from './eval/masking.js';
-export { type TrainConfig, DEFAULT_CONFIG, makeConfig } from './train/config.js';
+export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './train/step.js';
+export { DEFAULT_CONFIG, dataShape, makeConfig, modelOf } from './train/config.js';
 export { type TrainResult, train } from './train/loop.js';
-export { type Dataset, loadDataset } from './data/mnist.js';
-export { take } from './data/split.js';
+export { type Dataset, type Split, loadDataset } from './data/mnist.js';
+export { take } from './data/selection.js';

@@ -6,7 +6,7 @@ import * as a3t from '../src/index.js';
 test('the README library example: a trained model, its robustness report and masking checks', async () => {
   const data = a3t.loadDataset();
   const run = await a3t.train({ ...a3t.regimeSettings(a3t.REGIMES.at), trainEps: 0.1, epochs: 1, trainSize: 5000, validation: 500, threads: 2 }, data);
-  const model = a3t.classifierModel(run.model.classifier, run.params.classifier);
+  const model = a3t.networkModel(run.model.classifier, run.params);
   const bench = new a3t.AttackBench(a3t.take(data.test, 128), a3t.rng.keyFromSeed(0), 2);
   const report = await a3t.robustness(model, bench, { attacks: a3t.parseAttackList('fgsm,pgd-10'), epsilons: [0, 0.1, 0.3] });
   const checks = await a3t.maskingChecks(model, bench, { eps: 0.1 });

@@ -5,14 +5,15 @@
 // APGD's checkpoint schedule are checked against AutoAttack's rule.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ATTACKS, type AttackSpec, AttackSpecError, parseAttack, parseAttackList } from '../src/attacks/spec.js';
+import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/attacks/spec.js';
+import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { type Split, loadDataset } from '../src/data/mnist.js';
-import { take } from '../src/data/split.js';
+import { take } from '../src/data/selection.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
-import { type Model, classifierModel, maskedModel } from '../src/eval/model.js';
+import { type Model, maskedModel, networkModel } from '../src/eval/model.js';
 import { mean } from '../src/eval/predict.js';
 import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
 import { REGIMES, regimeSettings } from '../src/objectives/regimes.js';
@@ -51,8 +52,8 @@ before(async () => {
   const at = await train({ ...regimeSettings(REGIMES.at), trainEps: 0.1, epochs: 2, ...common }, mnist);
   // The transfer check's surrogate: plain training, another seed, 1 epoch.
   const plain = await train({ ...regimeSettings(REGIMES.plain), epochs: 1, seed: 7, ...common }, mnist);
-  model = classifierModel(at.model.classifier, at.params.classifier);
-  surrogate = classifierModel(plain.model.classifier, plain.params.classifier);
+  model = networkModel(at.model.classifier, at.params);
+  surrogate = networkModel(plain.model.classifier, plain.params);
   data = take(mnist.test, N);
   small = take(mnist.test, SMALL);
   clean = await cleanCorrect(model.arch, model, data, THREADS);
@@ -288,12 +289,12 @@ describe('parseAttack and the APGD schedule', () => {
       ['APGD-CE (steps=10)', 'linf', 1, 10],
       ['MIM-10', 'linf', 1, 10],
     ]);
-    assert.throws(() => parseAttackList('restarts=2,fgsm'), AttackSpecError);
+    assert.throws(() => parseAttackList('restarts=2,fgsm'), (e: unknown) => e instanceof A3tError && e.kind === 'usage');
   });
 
-  test('unknown names and bad settings throw AttackSpecError naming the problem', () => {
+  test('unknown names and bad settings throw usage errors naming the problem', () => {
     const throws = (text: string, what: RegExp) =>
-      assert.throws(() => parseAttack(text), (e: unknown) => e instanceof AttackSpecError && what.test(e.message), `parseAttack('${text}')`);
+      assert.throws(() => parseAttack(text), (e: unknown) => e instanceof A3tError && e.kind === 'usage' && what.test(e.message), `parseAttack('${text}')`);
     throws('cw', /unknown attack 'cw'/);
     throws('pgd-0', /unknown attack 'pgd-0'/);
     throws('pgd-x', /unknown attack/);

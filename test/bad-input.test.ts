@@ -11,7 +11,8 @@ import { OnnxFormatError, readOnnxInfo } from '../src/engine/onnx-info.js';
 import { ProtoWriter } from '../src/engine/protobuf.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from '../src/io/checkpoint.js';
-import { classifierSpecs } from '../src/model/classifier.js';
+import { network } from '../src/model/network.js';
+import { presetNetwork } from '../src/model/presets.js';
 import { inferenceModel } from '../src/model/export.js';
 import { initGroup, paramGroup } from '../src/nn/params.js';
 import { makeConfig, modelOf } from '../src/train/config.js';
@@ -19,7 +20,7 @@ import { type TrainState, train } from '../src/train/loop.js';
 import { saveModel } from '../src/train/saved.js';
 import { readState, saveState } from '../src/train/state-file.js';
 import { TINY, idx, syntheticDataset } from './helpers.js';
-import { type CliResult, runAll } from './run-cli.js';
+import { type CliResult, runA3t, runAll } from './run-cli.js';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-bad-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -36,18 +37,20 @@ test('each bad flag exits with code 2 and one line naming the flag and the accep
   const out = join(tmp, 'never');
   const cases: Array<[string[], RegExp]> = [
     [['--bogus'], /^a3t train: unknown flag --bogus \(see a3t train --help\)$/],
-    [['extra'], /^a3t train: unexpected argument 'extra'$/],
-    [['--layer', '4'], /^a3t train: --layer must be a hidden layer, from 1 to 3, got 4$/],
-    [['--layer', '0'], /--layer must be an integer ≥ 1, got '0'/],
-    [['--epochs', '1.5'], /--epochs must be an integer ≥ 1 and ≤ 100000, got '1\.5'/],
-    [['--epochs'], /--epochs needs a value: an integer ≥ 1 and ≤ 100000/],
-    [['--lr', '0'], /--lr must be a number > 0 and ≤ 10, got '0'/],
-    [['--checkpoint-every', '0'], /--checkpoint-every must be an integer ≥ 1 and ≤ 100000, got '0'/],
-    [['--test-eps', '0.1,2'], /--test-eps must be a comma-separated list, each a number ≥ 0 and ≤ 1, got '2'/],
+    [['extra'], /^a3t train: unexpected argument 'extra' \(see a3t train --help\)$/],
+    [['--layer', 'h4'], /^a3t train: model 'mlp': layer "h4" \(where the discriminator reads\) names no layer; layers: l1, h1, l2, h2, l3, h3, l4$/],
+    [['--layer', 'l4'], /the discriminator cannot read the last layer 'l4' \(the logits\): name a hidden layer/],
+    [['--model', 'resnet'], /^a3t train: unknown model 'resnet': expected one of mlp, cnn-small, cnn-madry or a \.json file$/],
+    [['--model', 'mlp:hidden=0'], /model 'mlp:hidden=0': layer 1 \('l1'\) \(dense\): units must be an integer from 1 to 65536, got 0/],
+    [['--epochs', '1.5'], /^a3t train: --epochs must be an integer from 1 to 100000, got '1\.5'$/],
+    [['--epochs'], /--epochs needs a value: an integer from 1 to 100000$/],
+    [['--lr', '0'], /^a3t train: --lr must be a number in \(0, 10\], got '0'$/],
+    [['--checkpoint-every', '0'], /checkpointEvery \(--checkpoint-every\) must be an integer from 1 to 100000, got '0'/],
+    [['--test-eps', '0.1,2'], /testEps \(--test-eps\) must be a comma-separated list of numbers in \[0, 1\], got '0\.1,2'/],
     [['--force=yes'], /--force takes no value/],
     // Ranges that depend on the data: checked before the run directory is made.
-    [['--train-size', '100000'], /^a3t train: --train-size must be at most 55000 \(the training images not held out\), got 100000$/],
-    [['--train-size', '3000', '--batch-size', '4096'], /^a3t train: --batch-size must be at most the 3000 training images, got 4096$/],
+    [['--train-size', '100000'], /^a3t train: trainSize \(--train-size\) must be at most 55000 \(the training images not held out\), got 100000$/],
+    [['--train-size', '3000', '--batch-size', '4096'], /^a3t train: batchSize \(--batch-size\) must be at most the 3000 training images, got 4096$/],
     [['--validation', '60000'], /^a3t train: --validation must be smaller than the 60000 training images, got 60000$/],
   ];
   const results = await runAll(cases.map(([args]) => ['train', '--out', out, ...args]));
@@ -89,11 +92,11 @@ test('each kind of bad IDX file exits with code 1 and one line naming the file a
 
 /** A run directory of a small 784-input model (checkpoint.a3t and model.onnx), not trained. */
 function runDir(name: string): string {
-  const config = makeConfig({ hidden: [16, 8], split: 1 });
-  const model = modelOf(config, 784, 10);
+  const config = makeConfig({ model: 'mlp:hidden=16-8,layer=1' });
+  const model = modelOf(config, { image: [1, 28, 28], classes: 10 });
   const dir = join(tmp, name);
   mkdirSync(dir);
-  saveModel(dir, config, model, { classifier: initGroup(paramGroup('classifier', classifierSpecs(model.classifier)), keyFromSeed(1)) });
+  saveModel(dir, config, model, { classifier: initGroup(paramGroup('classifier', network(model.classifier).params), keyFromSeed(1)) });
   return dir;
 }
 
@@ -119,20 +122,21 @@ test('bad checkpoints and ONNX models given to a3t eval exit with code 1 and one
   const onnx = readFileSync(join(truncated, 'model.onnx'));
   writeFileSync(join(truncated, 'model.onnx'), onnx.subarray(0, onnx.length / 2));
   const mismatched = runDir('mismatched-onnx');
-  const small = { inputs: 20, hidden: [4], classes: 10, slope: 0, split: 1 };
-  writeFileSync(join(mismatched, 'model.onnx'), inferenceModel(small, new Float32Array(paramGroup('c', classifierSpecs(small)).size)));
+  const small = presetNetwork('mlp:hidden=4,layer=1', { image: [1, 4, 5], classes: 10 });
+  writeFileSync(join(mismatched, 'model.onnx'), inferenceModel(small, { classifier: new Float32Array(paramGroup('c', network(small).params).size) }));
   const huge = join(tmp, 'huge.a3t');
   writeFileSync(huge, forged({ format: 1, meta: { kind: 'a3t-model' }, tensors: [{ name: 'classifier', offset: 0, length: 1e12 }] }, 4));
   const cases: Array<[string, RegExp]> = [
     [flipped, /flipped\/checkpoint\.a3t: not a usable a3t checkpoint: checksum mismatch \(the file is truncated or corrupted\)/],
     [truncated, /truncated-onnx\/model\.onnx: not an ONNX model: the file is not valid protobuf \(field 7 at byte \d+ declares \d+ bytes, only \d+ remain\)/],
     [mismatched, /mismatched-onnx\/model\.onnx: input 'input' float32 \[N, 20\] does not fit the checkpoint's classifier, which takes \[N, 784\] floats/],
-    [join(mismatched, 'model.onnx'), /model\.onnx: an ONNX model; a3t reads trained models from their run directory or its checkpoint\.a3t/],
     [huge, /huge\.a3t: not a usable a3t checkpoint: tensor 'classifier' runs past the end of the data/],
     [join(tmp, 'absent'), /absent: cannot read checkpoint \(ENOENT\)/],
   ];
   const results = await runAll(cases.map(([path]) => ['eval', path]));
   cases.forEach(([path, pattern], i) => assertRefused(results[i], 1, pattern, path));
+  // An ONNX file is imported and attacked; one that does not fit the data is refused, naming both.
+  assertRefused(await runA3t('eval', join(mismatched, 'model.onnx')), 1, /mismatched-onnx\/model\.onnx: input 'input' takes \[20\] \(20 values per example\) but the data's images are \[1, 28, 28\] \(784\)/, 'onnx of another size');
 });
 
 test('a checkpoint declaring 10^12 floats is refused from its sizes, not allocated', () => {
@@ -182,8 +186,8 @@ test('a training state is checked field by field and tensor by tensor against th
   const { classifier } = good.tensors;
   const cases: Array<[Partial<TrainState> & Record<string, unknown>, RegExp]> = [
     [{ kind: 'a3t-model' }, /not a training state \(kind "a3t-model", expected 'a3t-train-state'\)/],
-    [{ config: { ...good.config, alpha: 2 } }, /declares an invalid config: alpha must be a number in \[0, 1\], got 2/],
-    [{ config: { ...good.config, hidden: [8, 9] } }, /declares a model that does not match its config/],
+    [{ config: { ...good.config, alpha: 2 } }, /declares an invalid config: --alpha must be a number in \[0, 1\], got 2/],
+    [{ config: { ...good.config, model: 'mlp:hidden=8-9,layer=1' } }, /declares a model that does not match its config/],
     [{ epoch: 2 }, /epoch 2 is not in 1\.\.1/],
     [{ history: [] }, /history does not hold one entry per epoch 1\.\.1/],
     [{ tensors: { ...good.tensors, classifier: classifier.subarray(1) } }, /tensor 'classifier' holds \d+ values, the declared model needs \d+/],

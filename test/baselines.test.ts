@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ATTACKS } from '../src/attacks/spec.js';
 import { type Dataset, loadDataset } from '../src/data/mnist.js';
-import { take } from '../src/data/split.js';
+import { take } from '../src/data/selection.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { compileAttack } from '../src/eval/attack-runner.js';
-import { classifierArchitecture, classifierModel } from '../src/eval/model.js';
-import { PAPER_CLASSIFIER } from '../src/model/classifier.js';
+import { networkArchitecture, networkModel } from '../src/eval/model.js';
+import { presetNetwork } from '../src/model/presets.js';
 import { REGIMES, regimeSettings } from '../src/objectives/regimes.js';
 import { type TrainResult, train } from '../src/train/loop.js';
 
@@ -20,11 +20,11 @@ const pgd: Record<string, number> = {};
 before(async () => {
   data = loadDataset();
   const test = take(data.test, 256);
-  const attack = await compileAttack(classifierArchitecture(PAPER_CLASSIFIER), ATTACKS['pgd-10'], { threads: 2 });
+  const attack = await compileAttack(networkArchitecture(presetNetwork('mlp', { image: [1, 28, 28], classes: 10 })), ATTACKS['pgd-10'], { threads: 2 });
   for (const name of ['plain', 'pgd-at', 'trades', 'a3t-pgd']) {
     runs[name] = await train({ ...regimeSettings(REGIMES[name]), ...SMALL }, data);
     const r = runs[name];
-    pgd[name] = (await attack.run(classifierModel(r.model.classifier, r.params.classifier), test, 0.1, keyFromSeed(2))).accuracy;
+    pgd[name] = (await attack.run(networkModel(r.model.classifier, r.params), test, 0.1, keyFromSeed(2))).accuracy;
   }
   await attack.release();
 });

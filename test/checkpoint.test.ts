@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.js';
+import { CheckpointError, encodeCheckpoint, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.js';
 import { keyFromSeed } from '../src/engine/rng.js';
-import { classifierSpecs } from '../src/model/classifier.js';
+import { network } from '../src/model/network.js';
 import { initGroup, paramGroup } from '../src/nn/params.js';
 import { makeConfig, modelOf } from '../src/train/config.js';
 import { loadModel, saveModel } from '../src/train/saved.js';
@@ -44,9 +44,9 @@ test('truncated, bit-flipped, foreign and missing files are refused, naming the 
 });
 
 test('a well-formed file whose tensors do not match the declared model is refused', () => {
-  const config = makeConfig({ hidden: [16, 8], split: 1 });
-  const model = modelOf(config, 20, 10);
-  const group = paramGroup('classifier', classifierSpecs(model.classifier));
+  const config = makeConfig({ model: 'mlp:hidden=16-8,layer=1' });
+  const model = modelOf(config, { image: [1, 4, 5], classes: 10 });
+  const group = paramGroup('classifier', network(model.classifier).params);
   const params = { classifier: initGroup(group, keyFromSeed(1)) };
   const dir = join(tmp, 'run');
   mkdirSync(dir);
@@ -56,6 +56,8 @@ test('a well-formed file whose tensors do not match the declared model is refuse
   const good = readCheckpoint(file);
   writeCheckpoint(file, { meta: good.meta, tensors: { classifier: params.classifier.subarray(1) } });
   assert.throws(() => loadModel(dir), /classifier holds \d+ values, its declared shape needs \d+/);
+  writeCheckpoint(file, { meta: good.meta, tensors: { ...good.tensors, extra: Float32Array.of(1) } });
+  assert.throws(() => loadModel(dir), /holds an unknown tensor 'extra'/);
   writeCheckpoint(file, { meta: { ...good.meta, kind: 'something else' }, tensors: good.tensors });
   assert.throws(() => loadModel(dir), /not a trained-model checkpoint/);
   writeCheckpoint(file, { meta: good.meta, tensors: { classifier: params.classifier.map((v, i) => (i === 5 ? Infinity : v)) } });

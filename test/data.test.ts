@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { DataError, parseIdx, readIdx } from '../src/data/idx.js';
 import { type Split, defaultDataDir, loadDataset } from '../src/data/mnist.js';
-import { gather, holdOut, shuffledBatches, subset, take } from '../src/data/split.js';
+import { gather, holdOut, shuffledBatches, subset, take } from '../src/data/selection.js';
 import { idx } from './helpers.js';
 
 let tmp = '';

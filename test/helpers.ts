@@ -75,7 +75,7 @@ export function synthetic(count: number, features: number, classes: number, seed
 export const syntheticDataset = (): Dataset => ({ train: synthetic(300, 12, 3, 1), test: synthetic(60, 12, 3, 2), classes: 3, source: 'synthetic', shape: [3, 4] });
 
 /** A model and run sized for syntheticDataset(): 3 epochs of 10 steps. */
-export const TINY: Partial<TrainConfig> = { hidden: [8, 8], split: 1, discriminatorHidden: 4, validation: 50, batchSize: 25, epochs: 3, threads: 1, stepsPerRun: 4 };
+export const TINY: Partial<TrainConfig> = { model: 'mlp:hidden=8-8,layer=1', discriminatorHidden: 4, validation: 50, batchSize: 25, epochs: 3, threads: 1, stepsPerRun: 4 };
 
 /** IDX bytes: magic 00 00 type rank, big-endian dims, data. */
 export function idx(dims: number[], data: ArrayLike<number>, type = 0x08): Buffer {

@@ -4,30 +4,34 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../src/engine/grad.js';
 import * as o from '../src/engine/ops.js';
+import type { Tensor } from '../src/engine/tensor.js';
 import { evaluate } from '../src/engine/reference.js';
 import { keyFromSeed, split, uniform } from '../src/engine/rng.js';
-import { type ClassifierConfig, PAPER_CLASSIFIER } from '../src/model/classifier.js';
+import type { ModelConfig } from '../src/model/config.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
+import { network } from '../src/model/network.js';
+import { presetNetwork } from '../src/model/presets.js';
 import { paramGroup, initGroup } from '../src/nn/params.js';
 import { adversarial } from '../src/objectives/adversarial.js';
-import type { ModelConfig } from '../src/objectives/objective.js';
 import { closeness } from './helpers.js';
 
-const SMALL: ClassifierConfig = { ...PAPER_CLASSIFIER, inputs: 20, hidden: [16, 12, 8], split: 2 };
-const MODEL: ModelConfig = { classifier: SMALL, discriminator: { ...paperDiscriminator(12), hidden: 6 } };
+const SMALL = network(presetNetwork('mlp:hidden=16-12-8', { image: [1, 4, 5], classes: 10 }));
+const MODEL: ModelConfig = { classifier: SMALL.spec, discriminator: { ...paperDiscriminator(12), hidden: 6 } };
 const ROWS = 8;
 
 function buildGraph(alpha: number, beta: number) {
   const objective = adversarial({ alpha, beta, eps: 0.1 });
-  const specs = objective.groups(MODEL);
-  const groups = Object.fromEntries(Object.entries(specs).map(([n, s]) => [n, paramGroup(n, s, 'float64')]));
-  const x = o.input('x', [ROWS, SMALL.inputs], 'float64');
+  const declared = objective.groups(MODEL);
+  const groups = Object.fromEntries(Object.entries(declared).map(([n, g]) => [n, paramGroup(n, g.specs, 'float64')]));
+  const x = o.input('x', [ROWS, SMALL.features], 'float64');
   const y = o.input('y', [ROWS], 'int64');
   const params = Object.fromEntries(Object.entries(groups).map(([n, grp]) => [n, grp.views]));
-  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), params, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
+  const w = { params: params.classifier };
+  const classifier = { encode: (v: Tensor) => SMALL.encode(w, v), residual: (z: Tensor) => SMALL.residual(w, z), logits: (v: Tensor) => SMALL.logits(w, v) };
+  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), params, classifier, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
   const keys = split(keyFromSeed(4), 4);
   const feeds: Record<string, ArrayLike<number>> = {
-    x: uniform(keys[0], ROWS * SMALL.inputs, new Float64Array(ROWS * SMALL.inputs)),
+    x: uniform(keys[0], ROWS * SMALL.features, new Float64Array(ROWS * SMALL.features)),
     y: Array.from({ length: ROWS }, (_, i) => i % SMALL.classes),
     'noise.dropout.clean': uniform(keys[1], ROWS * 6, new Float64Array(ROWS * 6)),
     'noise.dropout.adv': uniform(split(keys[1])[1], ROWS * 6, new Float64Array(ROWS * 6)),
@@ -46,7 +50,7 @@ for (const [alpha, beta] of [
     const { g, groups, feeds } = buildGraph(alpha, beta);
     const views = Object.keys(groups.classifier.views).map((n) => groups.classifier.views[n]);
     const whole = grad(g.losses.classifier, views);
-    const part = g.split?.classifier;
+    const part = g.partial?.classifier;
     assert.ok(part, 'the adversarial objective differentiates its clean term during FGSM');
     const viaSplit = grad(part.rest, views, Object.keys(groups.classifier.views).map((n) => part.known[n]));
     const a = evaluate(whole, feeds);
@@ -68,7 +72,7 @@ test('plain training has no adversarial or discriminator terms; A3T has all of t
 });
 
 test('the objective rejects α outside [0, 1], β < 0 and ε outside [0, 1]', () => {
-  assert.throws(() => adversarial({ alpha: 1.5, beta: 0, eps: 0.1 }), /alpha must be in \[0, 1\], got 1.5/);
-  assert.throws(() => adversarial({ alpha: 0.5, beta: -1, eps: 0.1 }), /beta must be ≥ 0, got -1/);
-  assert.throws(() => adversarial({ alpha: 0.5, beta: 1, eps: 2 }), /eps must be in \[0, 1\], got 2/);
+  assert.throws(() => adversarial({ alpha: 1.5, beta: 0, eps: 0.1 }), /--alpha must be a number in \[0, 1\], got 1.5/);
+  assert.throws(() => adversarial({ alpha: 0.5, beta: -1, eps: 0.1 }), /--beta must be a number in \[0, 1e6\], got -1/);
+  assert.throws(() => adversarial({ alpha: 0.5, beta: 1, eps: 2 }), /trainEps \(--train-eps\) must be a number in \[0, 1\], got 2/);
 });

@@ -6,7 +6,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AttackGraphInputs } from './graph.js';
-import { ascent, column, project, randomStart, scale } from './norms.js';
+import { column, scale } from './norms.js';
 
 /** Iterations after which APGD checks its progress: the first after 22% of the budget, then ever closer. */
 export function apgdCheckpoints(steps: number): number[] {
@@ -30,7 +30,7 @@ export function apgd(steps: number, io: AttackGraphInputs): Tensor {
     const l = io.loss(z);
     return { l, g: grad(o.reduceSum(l), [p])[0] };
   };
-  let xAdv = io.start ? o.stopGradient(randomStart(x, eps, io.start, norm)) : x;
+  let xAdv = io.start ? o.stopGradient(norm.randomStart(x, eps, io.start)) : x;
   let { l: loss, g } = lossAndGrad(xAdv);
   let [xBest, gBest, lossBest] = [xAdv, g, loss];
   let step: o.Operand = scale(eps, 2);
@@ -44,8 +44,8 @@ export function apgd(steps: number, io: AttackGraphInputs): Tensor {
     const momentum = o.sub(xAdv, xOld);
     xOld = xAdv;
     const a = i > 1 ? 0.75 : 1;
-    const z1 = project(x, o.add(xAdv, o.mul(ascent(g, norm), step)), eps, norm);
-    xAdv = o.stopGradient(project(x, o.add(o.add(xAdv, o.mul(o.sub(z1, xAdv), a)), o.mul(momentum, 1 - a)), eps, norm));
+    const z1 = norm.project(x, o.add(xAdv, o.mul(norm.ascent(g), step)), eps);
+    xAdv = o.stopGradient(norm.project(x, o.add(o.add(xAdv, o.mul(o.sub(z1, xAdv), a)), o.mul(momentum, 1 - a)), eps));
     ({ l: loss, g } = lossAndGrad(xAdv));
     increases = o.add(increases, asFloat(o.greater(loss, previous)));
     previous = loss;

@@ -16,6 +16,11 @@ export interface AttackGraphInputs {
   start?: Tensor;
   /** Radius of the random start (default ε). */
   startRadius?: Operand;
+  /**
+   * The loss's input gradient at x, already computed (any positive multiple of it: the step directions
+   * ignore its scale). An attack that starts at x takes its first step along it instead of differentiating again.
+   */
+  cleanGradient?: Tensor;
   /** Sees every point the attack reaches and the model's logits there, the last point included. */
   visit?(point: Tensor, logits: Tensor): void;
 }

@@ -1,11 +1,12 @@
 // Attacks as values: which routine, its settings, the loss it ascends and how often it restarts;
 // the named presets of the CLI and a parser for `name:key=value,...` overrides.
 import * as o from '../engine/ops.js';
+import { usageError } from '../errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { apgd } from './apgd.js';
 import type { AttackGraphInputs } from './graph.js';
 import { crossEntropyRows, dlrTargetedRows } from './losses.js';
-import { NORMS, type Norm } from './norms.js';
+import { NORMS, NORM_NAMES, type NormName } from './norms.js';
 import { type StepRule, gradientSteps } from './steps.js';
 
 /** How a targeted attack picks its target class from the clean logits (AutoAttack's APGD-T: 'ranked'). */
@@ -16,7 +17,7 @@ export interface AttackSpec {
   /** Shown in reports, e.g. 'PGD-40'. */
   name: string;
   routine: 'steps' | 'apgd';
-  norm: Norm;
+  norm: NormName;
   steps: number;
   /** Step length as a fraction of ε (the step routine; APGD sets its own). */
   stepSize: number;
@@ -30,7 +31,7 @@ export interface AttackSpec {
   loss: 'ce' | 'dlr';
 }
 
-const base = { norm: 'linf' as Norm, momentum: 0, restarts: 1, target: 'none' as TargetMode, loss: 'ce' as const };
+const base = { norm: 'linf' as NormName, momentum: 0, restarts: 1, target: 'none' as TargetMode, loss: 'ce' as const };
 const pgd = (steps: number): AttackSpec => ({ ...base, name: `PGD-${steps}`, routine: 'steps', steps, stepSize: 2.5 / steps, randomStart: true });
 
 /** The presets, by CLI name. `pgd-N` for any N is understood too. */
@@ -43,10 +44,6 @@ export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
   'apgd-ce': { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true },
   'apgd-t': { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' },
 };
-
-export class AttackSpecError extends Error {
-  override name = 'AttackSpecError';
-}
 
 /**
  * Attacks from a comma-separated list of `name` or `name:key=value,...`: a piece of the form key=value
@@ -67,9 +64,9 @@ export function parseAttack(text: string): AttackSpec {
   const key = id.trim().toLowerCase();
   const m = /^pgd-(\d+)$/.exec(key);
   const preset = ATTACKS[key] ?? (m && Number(m[1]) >= 1 ? pgd(Number(m[1])) : undefined);
-  if (!preset) throw new AttackSpecError(`unknown attack '${id}': expected one of ${Object.keys(ATTACKS).join(', ')}, pgd-N, optionally followed by :key=value,...`);
+  if (!preset) throw usageError(`unknown attack '${id}': expected one of ${Object.keys(ATTACKS).join(', ')}, pgd-N, optionally followed by :key=value,...`);
   const spec = { ...preset };
-  const bad = (k: string, want: string, v: string) => new AttackSpecError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
+  const bad = (k: string, want: string, v: string) => usageError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
   for (const part of opts.split(',').filter((p) => p.trim())) {
     const [k, v = ''] = part.split(/=(.*)/s, 2).map((s) => s.trim());
     const n = Number(v);
@@ -84,8 +81,8 @@ export function parseAttack(text: string): AttackSpec {
       if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw bad(k, 'an integer from 1 to 1000', v);
       spec.restarts = n;
     } else if (k === 'norm') {
-      if (!NORMS.includes(v as Norm)) throw bad(k, NORMS.join(' or '), v);
-      spec.norm = v as Norm;
+      if (!NORM_NAMES.includes(v as NormName)) throw bad(k, NORM_NAMES.join(' or '), v);
+      spec.norm = v as NormName;
     } else if (k === 'momentum') {
       if (!(n >= 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a number in [0, 10] (not for APGD)', v);
       spec.momentum = n;
@@ -96,7 +93,7 @@ export function parseAttack(text: string): AttackSpec {
     } else if (k === 'start') {
       if (v !== 'random' && v !== 'clean') throw bad(k, "'random' or 'clean'", v);
       spec.randomStart = v === 'random';
-    } else throw new AttackSpecError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start)`);
+    } else throw usageError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start)`);
   }
   const rest = opts.split(',').map((p) => p.trim()).filter((p) => p && !(p.startsWith('steps=') && /-\d+$/.test(preset.name)));
   spec.name = `${preset.name.replace(/-\d+$/, `-${spec.steps}`)}${rest.length ? ` (${rest.join(', ')})` : ''}`;
@@ -108,15 +105,15 @@ export function parseAttack(text: string): AttackSpec {
  * `target` (one-hot) the target classes of a targeted attack.
  */
 export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss' | 'norm'>, onehot: Tensor, target?: Tensor): Tensor {
-  if (spec.target !== 'none' && !target) throw new AttackSpecError(`${spec.name} is targeted: it needs target classes`);
+  if (spec.target !== 'none' && !target) throw new Error(`${spec.name} is targeted: it needs target classes`);
   const loss =
     spec.target === 'none'
       ? (z: Tensor) => crossEntropyRows(z, onehot)
       : spec.loss === 'dlr'
         ? (z: Tensor) => dlrTargetedRows(z, onehot, target!)
         : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
-  const full: AttackGraphInputs = { ...io, norm: spec.norm, loss, start: spec.randomStart ? io.start : undefined };
-  if (spec.randomStart && !io.start) throw new AttackSpecError(`${spec.name} starts at random: it needs start noise`);
+  const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined };
+  if (spec.randomStart && !io.start) throw new Error(`${spec.name} starts at random: it needs start noise`);
   if (spec.routine === 'apgd') return apgd(spec.steps, full);
   const rule: StepRule = { steps: spec.steps, stepSize: spec.stepSize, momentum: spec.momentum };
   return gradientSteps(rule, full);

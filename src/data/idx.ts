@@ -1,10 +1,13 @@
 // IDX files (the MNIST container format): parsing unsigned-byte arrays, reading raw or gzipped files.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { A3tError } from '../errors.js';
 
 /** Thrown for data files and directories that are missing or malformed; the message starts with the path. */
-export class DataError extends Error {
-  override name = 'DataError';
+export class DataError extends A3tError {
+  constructor(message: string) {
+    super('input', message);
+  }
 }
 
 /** An IDX array: its dimensions and its bytes, row-major. */

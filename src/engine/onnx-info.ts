@@ -1,10 +1,13 @@
 // Reading back an ONNX model's interface without running it: its graph inputs and outputs with their
 // element types and shapes; every initializer's declared size checked against the data it carries.
 import { ProtoError, type ProtoField, readFields, readPackedVarints } from './protobuf.js';
+import { A3tError } from '../errors.js';
 
 /** Bytes that are not a usable ONNX model; the message says what is wrong. */
-export class OnnxFormatError extends Error {
-  override name = 'OnnxFormatError';
+export class OnnxFormatError extends A3tError {
+  constructor(message: string) {
+    super('input', message);
+  }
 }
 
 export interface OnnxValue {

@@ -5,7 +5,9 @@ import { crossEntropyRows } from '../attacks/losses.js';
 import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import { compile } from '../engine/runtime.js';
-import type { LabelledData } from './evaluator.js';
+import type { Split } from '../data/mnist.js';
+import { int64Labels, range } from '../data/selection.js';
+import { percent } from '../format.js';
 import type { Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
 import type { AttackBench, RobustnessReport } from './robustness.js';
@@ -40,10 +42,10 @@ export interface MaskingOptions {
   curves?: RobustnessReport;
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const pct = (v: number) => percent(v, 1);
 
 /** Per example: is the input gradient of the cross-entropy all zeros, and does it hold a NaN or infinity. */
-async function gradientStats(model: Model, data: LabelledData, threads?: number): Promise<{ zero: number; nonFinite: number }> {
+async function gradientStats(model: Model, data: Split, threads?: number): Promise<{ zero: number; nonFinite: number }> {
   const arch = model.arch;
   const x = o.input('x', ['batch', arch.inputs]);
   const y = o.input('y', ['batch'], 'int64');
@@ -59,7 +61,7 @@ async function gradientStats(model: Model, data: LabelledData, threads?: number)
   const ys = new BigInt64Array(rows);
   for (let at = 0; at < data.count; at += rows) {
     const n = Math.min(rows, data.count - at);
-    for (let i = 0; i < n; i++) ys[i] = BigInt(data.labels[at + i]);
+    int64Labels(data.labels, range(at, at + n), ys);
     const r = await p.run({ x: data.images.subarray(at * arch.inputs, (at + n) * arch.inputs), y: ys.subarray(0, n), ...model.params });
     z += r.zero[0] as number;
     b += r.bad[0] as number;

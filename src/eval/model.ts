@@ -3,15 +3,18 @@
 import * as o from '../engine/ops.js';
 import type { TypedArray } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
-import { type ClassifierConfig, classifierSpecs, logits } from '../model/classifier.js';
+import type { Parameters } from '../model/config.js';
+import { type NetworkSpec, network } from '../model/network.js';
+import type { ImportedClassifier } from '../model/onnx-import.js';
 import { paramGroup } from '../nn/params.js';
 
 export interface Architecture {
+  /** Pixels per example: the rows attacks perturb. */
   inputs: number;
   classes: number;
   /** Says what the graph computes; programs are cached by it. */
   id: string;
-  /** Declares the parameter inputs (once per graph) and returns the logits function over them. */
+  /** Declares the parameter inputs (once per graph) and returns the logits function over them (rows [batch, inputs]). */
   trace(): (x: Tensor) => Tensor;
 }
 
@@ -21,19 +24,30 @@ export interface Model {
   params: Readonly<Record<string, TypedArray>>;
 }
 
-export function classifierArchitecture(c: ClassifierConfig): Architecture {
+/** A network in inference mode, its parameters (and running statistics) fed as the inputs 'classifier' (and 'stats'). */
+export function networkArchitecture(spec: NetworkSpec): Architecture {
+  const net = network(spec);
   return {
-    inputs: c.inputs,
-    classes: c.classes,
-    id: `mlp ${c.inputs}-${c.hidden.join('-')}-${c.classes} slope ${c.slope}`,
+    inputs: net.features,
+    classes: net.classes,
+    id: `network ${JSON.stringify(spec)}`,
     trace() {
-      const p = paramGroup('classifier', classifierSpecs(c)).views;
-      return (x) => logits(c, p, x);
+      const w = { params: paramGroup('classifier', net.params).views, stats: net.stats.length ? paramGroup('stats', net.stats).views : undefined };
+      return (x) => net.logits(w, x);
     },
   };
 }
 
-export const classifierModel = (c: ClassifierConfig, params: Float32Array): Model => ({ arch: classifierArchitecture(c), params: { classifier: params } });
+/** A trained network as attacks see it: the classifier's values and its running statistics (never the discriminator's). */
+export function networkModel(spec: NetworkSpec, params: Parameters): Model {
+  const arch = networkArchitecture(spec);
+  const feeds: Record<string, TypedArray> = { classifier: params.classifier };
+  if (network(spec).stats.length) {
+    if (!params.stats) throw new RangeError(`network '${spec.name}' has batch-norm layers: its running statistics ('stats') are needed`);
+    feeds.stats = params.stats;
+  }
+  return { arch, params: feeds };
+}
 
 /**
  * A deliberately gradient-masked version of a model: its logits are `scale`·softmax(logits), so a
@@ -49,4 +63,9 @@ export function maskedModel(m: Model, scale = 1e4): Model {
       return (x) => o.mul(o.softmax(f(x), 1), scale);
     } },
   };
+}
+
+/** An imported ONNX classifier (weights are constants of its graph: no parameter inputs). `id` names the file's contents. */
+export function importedModel(m: ImportedClassifier, id: string): Model {
+  return { arch: { inputs: m.features, classes: m.classes, id: `onnx ${id}`, trace: () => (x) => m.logits(x) }, params: {} };
 }

@@ -3,7 +3,7 @@
 import type { AttackSpec } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
 import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
-import type { LabelledData } from './evaluator.js';
+import type { Split } from '../data/mnist.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
 
@@ -33,7 +33,7 @@ export class AttackBench {
   private readonly modelIds = new WeakMap<Model, number>();
   private models = 0;
   constructor(
-    readonly data: LabelledData,
+    readonly data: Split,
     readonly key: Key,
     readonly threads?: number,
   ) {}
@@ -80,7 +80,7 @@ function hash(s: string): number {
 }
 
 /** Per example, 1 where the model classifies the clean input correctly. */
-export async function cleanCorrect(arch: Architecture, model: Model, data: LabelledData, threads?: number): Promise<Uint8Array> {
+export async function cleanCorrect(arch: Architecture, model: Model, data: Split, threads?: number): Promise<Uint8Array> {
   const p = await compileLogits(arch, { threads });
   const z = await p.run(model, data.images, data.count);
   await p.release();

@@ -4,13 +4,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { writeFileAtomic } from './atomic.js';
+import { A3tError } from '../errors.js';
 
 const MAGIC = 'A3TCKPT1';
 const MAX_HEADER = 16 * 1024 * 1024;
 const MAX_FILE = 2 ** 31 - 1;
 
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
+export class CheckpointError extends A3tError {
+  constructor(message: string) {
+    super('input', message);
+  }
 }
 
 export interface Checkpoint {

@@ -4,9 +4,12 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { A3tError } from '../errors.js';
 
-export class RunDirError extends Error {
-  override name = 'RunDirError';
+export class RunDirError extends A3tError {
+  constructor(message: string) {
+    super('input', message);
+  }
 }
 
 export const RUN_FILES = {

@@ -13,11 +13,10 @@ export interface DiscriminatorConfig {
 export const paperDiscriminator = (features: number): DiscriminatorConfig => ({ features, hidden: 128, dropout: 0.5 });
 
 export function discriminatorSpecs(d: DiscriminatorConfig): ParamSpec[] {
-  if (!(d.dropout >= 0 && d.dropout < 1)) throw new RangeError(`discriminator dropout must be in [0, 1), got ${d.dropout}`);
   return [...linearSpecs('d1', d.features, d.hidden), ...linearSpecs('d2', d.hidden, 1)];
 }
 
-/** Logit of D(z) (the probability that z comes from a clean input is its sigmoid); noise: uniform, [rows, hidden]. */
+/** Logit of D(z) for features z [rows, features] (the probability that z is clean is its sigmoid); noise: uniform, [rows, hidden]. */
 export function discriminate(d: DiscriminatorConfig, p: Readonly<Record<string, Tensor>>, z: Tensor, noise: Tensor): Tensor {
   const h = dropout(o.relu(linear(p, 'd1', z)), noise, d.dropout);
   return o.reshape(linear(p, 'd2', h), [z.shape[0]]);

@@ -4,7 +4,6 @@ import { elementCount as count } from '../engine/tensor.js';
 
 export type Init = (key: Key, shape: readonly number[]) => Float32Array;
 
-
 /** U(-b, b). */
 export const uniformInit = (bound: number): Init => (key, shape) => {
   const u = uniform(key, count(shape)) as Float32Array;
@@ -19,3 +18,5 @@ export const linearDefault = (fanIn: number): Init => uniformInit(1 / Math.sqrt(
 export const glorotUniform = (fanIn: number, fanOut: number): Init => uniformInit(Math.sqrt(6 / (fanIn + fanOut)));
 
 export const zeros: Init = (_key, shape) => new Float32Array(count(shape));
+
+export const ones: Init = (_key, shape) => new Float32Array(count(shape)).fill(1);

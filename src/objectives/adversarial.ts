@@ -1,14 +1,16 @@
 // The paper's family: α·CE(x) + (1−α)·CE(x_adv) − β·log D(E(x_adv)) for the classifier, BCE for D,
 // adversarial examples from the current weights (FGSM, or any attack: PGD-AT is α = 0 with PGD).
 // plain, AT, A2T and A3T are points (α, β) of it.
-import { fgsmFromGradient } from '../attacks/fgsm.js';
-import { type AttackSpec, attackPoint } from '../attacks/spec.js';
+import { ATTACKS, type AttackSpec, attackPoint } from '../attacks/spec.js';
 import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
-import { classifierSpecs, encode, residual } from '../model/classifier.js';
 import { discriminate, discriminatorSpecs } from '../model/discriminator.js';
-import type { Objective } from './objective.js';
+import { flatFeatures, network } from '../model/network.js';
+import { adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { checkSetting } from '../settings.js';
+import type { GroupSpec, Objective } from './objective.js';
 import { accuracy, bceOnes, bceZeros, crossEntropy, fractionPositive } from './terms.js';
 
 export interface AdversarialOptions {
@@ -18,40 +20,50 @@ export interface AdversarialOptions {
   beta: number;
   /** ε of the training examples. */
   eps: number;
-  /** How the training examples are made (default: FGSM, whose backward pass the clean term shares). */
+  /** How the training examples are made (default FGSM). */
   attack?: AttackSpec;
+  /** The classifier's optimizer (default Adam, learning rate 10⁻³). */
+  optimizer?: Optimizer;
+  /** The discriminator's optimizer (default Adam, 10⁻³) and its updates per classifier update (default 1). */
+  discriminator?: { optimizer?: Optimizer; updates?: number };
 }
 
-/** FGSM as the paper uses it: one step of ε from the clean point. */
-const isPlainFgsm = (a: AttackSpec) => a.routine === 'steps' && a.steps === 1 && a.stepSize === 1 && !a.randomStart && a.target === 'none';
-
-export function adversarial({ alpha, beta, eps, attack }: AdversarialOptions, name = `adversarial(α=${alpha}, β=${beta})`): Objective {
-  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
-  if (!(beta >= 0 && Number.isFinite(beta))) throw new RangeError(`beta must be ≥ 0, got ${beta}`);
-  if (!(eps >= 0 && eps <= 1)) throw new RangeError(`eps must be in [0, 1], got ${eps}`);
-  if (attack && (attack.target !== 'none' || attack.restarts !== 1)) throw new RangeError(`training examples come from an untargeted attack without restarts, got ${attack.name}`);
-  const shared = !attack || isPlainFgsm(attack);
+export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${opts.alpha}, β=${opts.beta})`): Objective {
+  const { alpha, beta, eps } = opts;
+  checkSetting('alpha', alpha);
+  checkSetting('beta', beta);
+  checkSetting('trainEps', eps);
+  const attack = opts.attack ?? ATTACKS.fgsm;
+  if (attack.target !== 'none' || attack.restarts !== 1) throw new RangeError(`training examples come from an untargeted attack without restarts, got ${attack.name}`);
   const withD = beta > 0;
   const needAdv = alpha < 1 || withD;
+  // An attack that starts at x takes its first step along the gradient of α·CE(x), which the clean
+  // term needs anyway: one backward pass gives both (the step ignores the positive factor α).
+  const sharesGradient = attack.routine === 'steps' && !attack.randomStart;
+  const classifierOptimizer = opts.optimizer ?? adam();
+  const dOptimizer = opts.discriminator?.optimizer ?? adam();
+  if (opts.discriminator?.updates !== undefined) checkSetting('discriminatorSteps', opts.discriminator.updates);
   return {
     name,
-    groups: (m) => ({ classifier: classifierSpecs(m.classifier), ...(withD ? { discriminator: discriminatorSpecs(m.discriminator) } : {}) }),
-    build({ model, x, y, onehot, params, noise }) {
-      const c = model.classifier;
+    groups(m) {
+      const groups: Record<string, GroupSpec> = { classifier: { specs: network(m.classifier).params, optimizer: classifierOptimizer } };
+      if (withD) groups.discriminator = { specs: discriminatorSpecs(m.discriminator), optimizer: dOptimizer, updates: opts.discriminator?.updates ?? 1 };
+      return groups;
+    },
+    build({ model, x, y, onehot, params, noise, classifier: f }) {
       const p = params.classifier;
-      const z = encode(c, p, x);
-      const out = residual(c, p, z);
+      const z = f.encode(x, { stats: true });
+      const out = f.residual(z);
       const ceClean = crossEntropy(out, onehot);
       const metrics: Record<string, Tensor> = { 'acc.clean': accuracy(out, y) };
       if (!needAdv) return { losses: { classifier: ceClean }, metrics: { ...metrics, 'loss.classifier': ceClean } };
-      // One backward pass of α·CE(x) gives both FGSM's input gradient (its sign ignores the positive
-      // factor α) and the clean term's parameter gradient, so that term is not differentiated twice.
       const names = Object.keys(p);
-      const splitClean = shared && alpha > 0;
-      const [gx, ...known] = shared ? grad(o.mul(ceClean, alpha > 0 ? alpha : 1), splitClean ? [x, ...names.map((n) => p[n])] : [x]) : [];
-      const xAdv = shared ? fgsmFromGradient(x, gx, eps) : attackPoint(attack!, { x, eps, logits: (v) => residual(c, p, encode(c, p, v)), start: noise('attack.start', x.shape as number[]) }, onehot);
-      const zAdv = encode(c, p, xAdv);
-      const outAdv = residual(c, p, zAdv);
+      const splitClean = sharesGradient && alpha > 0;
+      const [gx, ...known] = sharesGradient ? grad(o.mul(ceClean, alpha > 0 ? alpha : 1), splitClean ? [x, ...names.map((n) => p[n])] : [x]) : [];
+      const start = attack.randomStart ? noise('attack.start', x.shape as number[]) : undefined;
+      const xAdv = attackPoint(attack, { x, eps, logits: (v) => f.residual(f.encode(v)), start, cleanGradient: gx }, onehot);
+      const zAdv = f.encode(xAdv);
+      const outAdv = f.residual(zAdv);
       const ceAdv = crossEntropy(outAdv, onehot);
       metrics['acc.adv'] = accuracy(outAdv, y);
       let rest = o.mul(ceAdv, 1 - alpha);
@@ -63,8 +75,8 @@ export function adversarial({ alpha, beta, eps, attack }: AdversarialOptions, na
         // the adversarial path. Each group differentiates only its own parameters, so D's loss never
         // moves the encoder and the encoder's term never moves D.
         const dp = params.discriminator;
-        const lClean = discriminate(d, dp, z, noise('dropout.clean', [rows, d.hidden]));
-        const lAdv = discriminate(d, dp, zAdv, noise('dropout.adv', [rows, d.hidden]));
+        const lClean = discriminate(d, dp, flatFeatures(z), noise('dropout.clean', [rows, d.hidden]));
+        const lAdv = discriminate(d, dp, flatFeatures(zAdv), noise('dropout.adv', [rows, d.hidden]));
         losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));
         rest = o.add(rest, o.mul(bceOnes(lAdv), beta));
         metrics['loss.discriminator'] = losses.discriminator;
@@ -73,8 +85,17 @@ export function adversarial({ alpha, beta, eps, attack }: AdversarialOptions, na
       }
       losses.classifier = o.add(o.mul(ceClean, alpha), rest);
       metrics['loss.classifier'] = losses.classifier;
-      const split = splitClean ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
-      return { losses, metrics, split };
+      const partial = splitClean ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
+      return { losses, metrics, partial };
     },
+    // The discriminator's accuracy on clean features (says clean) and on attacked ones (says attacked),
+    // without dropout.
+    probes: withD
+      ? ({ model, params, clean, adversarial: adv }) => {
+          const d = { ...model.discriminator, dropout: 0 };
+          const says = (z: Tensor) => discriminate(d, params.discriminator, flatFeatures(z), z);
+          return { dClean: o.greater(says(clean), 0), dAdv: o.lessOrEqual(says(adv), 0) };
+        }
+      : undefined,
   };
 }

@@ -1,13 +1,28 @@
-// The objective contract: the training loop hands an objective the batch and its parameter groups;
-// the objective returns one loss per group and the metrics to report. The loop never asks which it is.
+// The objective contract: an objective declares its parameter groups (what each holds, the optimizer
+// that moves it, how often per step) and, given the batch and the groups, the loss each group
+// minimises and the metrics to report. The training loop never asks which objective it was given.
 import type { Tensor } from '../engine/tensor.js';
-import type { ClassifierConfig } from '../model/classifier.js';
-import type { DiscriminatorConfig } from '../model/discriminator.js';
+import type { ModelConfig } from '../model/config.js';
 import type { ParamSpec } from '../nn/params.js';
+import type { Optimizer } from '../optim/optimizer.js';
 
-export interface ModelConfig {
-  classifier: ClassifierConfig;
-  discriminator: DiscriminatorConfig;
+export interface GroupSpec {
+  specs: readonly ParamSpec[];
+  optimizer: Optimizer;
+  /**
+   * Updates of this group per step (default 1): the first n−1 use the group's loss alone, each against
+   * its freshly updated parameters; the last is the joint update. At most one group may take several.
+   */
+  updates?: number;
+}
+
+/** The classifier in training mode (dropout masks drawn per step, batch norm on batch statistics). */
+export interface TrainingClassifier {
+  /** E(x). `stats: true` marks the pass whose batch statistics update the running ones (the clean batch). */
+  encode(x: Tensor, opts?: { stats?: boolean }): Tensor;
+  /** R(z): logits. */
+  residual(z: Tensor): Tensor;
+  logits(x: Tensor, opts?: { stats?: boolean }): Tensor;
 }
 
 export interface StepContext {
@@ -20,12 +35,14 @@ export interface StepContext {
   onehot: Tensor;
   /** Each parameter group's tensors, by parameter name. */
   params: Readonly<Record<string, Readonly<Record<string, Tensor>>>>;
+  /** The classifier over params.classifier. */
+  classifier: TrainingClassifier;
   /** A uniform [0, 1) noise input, filled afresh from the step's key on every step. */
   noise(name: string, shape: number[]): Tensor;
 }
 
 /** A loss of which one part is already differentiated: `rest` is the remainder, `known` that part's gradient. */
-export interface SplitLoss {
+export interface PartialGradient {
   rest: Tensor;
   known: Record<string, Tensor>;
 }
@@ -36,15 +53,28 @@ export interface ObjectiveGraph {
   metrics: Record<string, Tensor>;
   /**
    * Where part of a group's loss was already differentiated (an attack's backward pass also yields
-   * the clean term's parameter gradient): `rest` is the loss minus that part, `known` its gradient
-   * per parameter. The loop then differentiates only `rest`, seeded with `known`.
+   * the clean term's parameter gradient): the loop then differentiates only `rest`, seeded with `known`.
    */
-  split?: Record<string, SplitLoss>;
+  partial?: Record<string, PartialGradient>;
+}
+
+/** What validation probes see: the groups' parameters (inference mode) and the clean and attacked features. */
+export interface ProbeContext {
+  model: ModelConfig;
+  params: Readonly<Record<string, Readonly<Record<string, Tensor>>>>;
+  /** E(x) and E(x_adv) of the validation batch. */
+  clean: Tensor;
+  adversarial: Tensor;
 }
 
 export interface Objective {
   readonly name: string;
-  /** Parameter groups this objective trains, by name. */
-  groups(model: ModelConfig): Record<string, ParamSpec[]>;
+  /** Parameter groups this objective trains, by name; 'classifier' is always one of them. */
+  groups(model: ModelConfig): Record<string, GroupSpec>;
   build(ctx: StepContext): ObjectiveGraph;
+  /**
+   * Validation quantities beyond the classifier's accuracies (e.g. the discriminator's), as the fraction of
+   * rows for which each holds: one 0/1 value per row, shape [batch].
+   */
+  probes?(ctx: ProbeContext): Record<string, Tensor>;
 }

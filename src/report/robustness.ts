@@ -9,6 +9,8 @@ import { markdownTable } from './table.js';
 export interface EvalReportInput {
   model: string;
   data: string;
+  /** Notes about the model, e.g. what an ONNX import changed. */
+  notes?: string[];
   robustness: RobustnessReport;
   masking?: MaskingReport;
   /** What the transfer check's surrogate was, in words. */
@@ -37,6 +39,7 @@ export function evalMarkdown(input: EvalReportInput, figureFile: string): string
     'inputs kept in [0, 1]); an example counts as robust only if the clean input and every point an attack reached are',
     'classified correctly. The worst case counts an example as robust only if every attack failed on it.',
     '',
+    ...(input.notes?.length ? [...input.notes.map((n) => `Note: ${n}.`), ''] : []),
     markdownTable(header, rows, ['left', ...r.epsilons.map(() => 'right' as const), 'right']),
     `![robust accuracy against ε](${figureFile})`,
     '',
@@ -59,6 +62,7 @@ export function evalJson(input: EvalReportInput): unknown {
   return {
     model: input.model,
     data: input.data,
+    ...(input.notes?.length ? { notes: input.notes } : {}),
     examples: r.examples,
     clean: r.clean,
     norm: r.norm,

@@ -1,4 +1,4 @@
-// Summary statistics and number formatting for reports: mean ± sample std over seeds, percentages.
+// Summary statistics for reports: mean ± sample std over seeds.
 
 /** Mean and sample standard deviation √(Σ(x−x̄)²/(n−1)); std is 0 for a single value. */
 export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
@@ -17,12 +17,4 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number; n: 
   return { mean, std: Math.sqrt(q / (n - 1)), n };
 }
 
-/** A fraction as a percentage string: percent(0.9812) === '98.12%'. */
-export function percent(x: number, digits = 2): string {
-  if (!Number.isFinite(x)) throw new RangeError(`percent: value is ${x}, expected a finite number`);
-  if (!Number.isInteger(digits) || digits < 0 || digits > 20) {
-    throw new RangeError(`percent: digits is ${digits}, expected an integer in [0, 20]`);
-  }
-  // `+ 0` turns the -0 of a rounded tiny negative into 0, so no '-0.00%'.
-  return `${(Number((x * 100).toFixed(digits)) + 0).toFixed(digits)}%`;
-}
+export { percent } from '../format.js';

@@ -1,9 +1,13 @@
 // The divergence guard: a NaN or infinity in a per-step metric (a loss) or in a parameter tensor
 // stops training with where it happened.
 
+import { A3tError } from '../errors.js';
+
 /** Training produced a non-finite value; the message says where (epoch, step, tensor). */
-export class DivergenceError extends Error {
-  override name = 'DivergenceError';
+export class DivergenceError extends A3tError {
+  constructor(message: string) {
+    super('input', message);
+  }
 }
 
 export interface NonFinite {

@@ -1,25 +1,24 @@
-// THE training loop: any point of the (α, β) family, compiled once, up to `stepsPerRun` steps per
-// session run; after each epoch the quantities of the paper's Figure 2 on training and validation data.
-// It checkpoints through a hook, resumes from a state bit for bit, and stops on a NaN or infinity.
+// THE training loop: any objective, compiled once, up to `stepsPerRun` steps per session run; after
+// each epoch the quantities of the paper's Figure 2 on training and validation data. It checkpoints
+// through a hook, resumes from a state bit for bit, and stops on a NaN or infinity.
 import { crc32 } from 'node:zlib';
 import { type Dataset, type Split } from '../data/mnist.js';
-import { gather, holdOut, shuffledBatches, take } from '../data/split.js';
+import { gather, holdOut, shuffledBatches, take } from '../data/selection.js';
 import { type Key, fold, keyFromSeed, split } from '../engine/rng.js';
-import { type Accuracies, compileEvaluator } from '../eval/evaluator.js';
+import { inputError } from '../errors.js';
+import { type Accuracies, compileValidation } from '../eval/validation.js';
+import type { ModelConfig, Parameters } from '../model/config.js';
+import type { DataShape } from '../model/network.js';
 import { objectiveOf } from './objective-of.js';
-import type { ModelConfig } from '../objectives/objective.js';
-import { adam } from '../optim/adam.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import { sgd } from '../optim/sgd.js';
-import { type TrainConfig, checkSizes, makeConfig, modelOf } from './config.js';
+import { type TrainConfig, checkSizes, dataShape, makeConfig, modelOf } from './config.js';
 import { DivergenceError, firstBadMetric, firstBadTensor } from './guard.js';
 import { type TrainStep, compileStep } from './step.js';
 
 export interface EpochMetrics {
   epoch: number;
-  /** Means of the per-step metrics over the epoch (classifier accuracy on clean and FGSM inputs, D's accuracies, losses). */
+  /** Means of the per-step metrics over the epoch (classifier accuracy on clean and attacked inputs, D's accuracies, losses). */
   train: Record<string, number>;
-  /** End-of-epoch accuracies on the validation split (FGSM at the training ε). */
+  /** End-of-epoch accuracies on the validation split (FGSM at the training ε) and the objective's probes. */
   validation: Accuracies;
   seconds: number;
   samplesPerSecond: number;
@@ -55,6 +54,8 @@ export interface DataPrint {
   train: number;
   validation: number;
   crc: number;
+  /** The images' shape and the class count the model was built for. */
+  shape: DataShape;
 }
 
 export interface TrainHooks {
@@ -68,47 +69,44 @@ export interface TrainHooks {
 export interface TrainResult {
   config: TrainConfig;
   model: ModelConfig;
-  params: { classifier: Float32Array; discriminator?: Float32Array };
+  /** Every group's final values: the classifier's, its running statistics' and the objective's other groups'. */
+  params: Parameters;
   history: EpochMetrics[];
   sizes: { train: number; validation: number };
 }
 
 /** The keys of one run, each derived from the seed for one purpose. */
-export function runKeys(seed: number): { split: Key; init: Key; shuffle: Key; noise: Key } {
-  const [s, i, sh, n] = split(keyFromSeed(seed), 4);
-  return { split: s, init: i, shuffle: sh, noise: n };
-}
-
-function optimizerFor(config: TrainConfig, lr: number): Optimizer {
-  return config.optimizer === 'adam' ? adam({ lr }) : sgd({ lr, momentum: config.momentum });
+export function runKeys(seed: number): { holdOut: Key; init: Key; shuffle: Key; noise: Key } {
+  const [h, i, sh, n] = split(keyFromSeed(seed), 4);
+  return { holdOut: h, init: i, shuffle: sh, noise: n };
 }
 
 /** The training and validation splits a config trains on. */
 export function trainingSplits(config: TrainConfig, data: Dataset): { train: Split; validation: Split } {
   const keys = runKeys(config.seed);
   checkSizes(config, data.train.count);
-  const parts = holdOut(data.train, config.validation, keys.split);
+  const parts = holdOut(data.train, config.validation, keys.holdOut);
   return { train: config.trainSize > 0 ? take(parts.train, config.trainSize) : parts.train, validation: parts.validation };
 }
 
-function dataPrint(train: Split, validation: Split): DataPrint {
+function dataPrint(train: Split, validation: Split, shape: DataShape): DataPrint {
   const bytes = (s: Split) => [new Uint8Array(s.images.buffer, s.images.byteOffset, s.images.byteLength), s.labels];
   const crc = [...bytes(train), ...bytes(validation)].reduce((c, b) => crc32(b, c), 0);
-  return { train: train.count, validation: validation.count, crc };
+  return { train: train.count, validation: validation.count, crc, shape };
 }
 
 /** Put `from` into a freshly compiled step, after checking that it belongs to this run. */
 function restore(step: TrainStep, from: TrainState, config: TrainConfig, data: DataPrint): void {
   const differs = (Object.keys(config) as Array<keyof TrainConfig>).find((k) => JSON.stringify(config[k]) !== JSON.stringify(from.config[k]));
-  if (differs) throw new RangeError(`resume: the saved state has ${differs} ${JSON.stringify(from.config[differs])}, this run ${JSON.stringify(config[differs])}`);
+  if (differs) throw inputError(`resume: the saved state has ${differs} ${JSON.stringify(from.config[differs])}, this run ${JSON.stringify(config[differs])}`);
   const d = from.data;
   if (d.train !== data.train || d.validation !== data.validation || d.crc !== data.crc)
-    throw new RangeError(`resume: the data differs from the run's (${data.train}+${data.validation} images, CRC ${data.crc}; the run had ${d.train}+${d.validation}, CRC ${d.crc})`);
+    throw inputError(`resume: the data differs from the run's (${data.train}+${data.validation} images, CRC ${data.crc}; the run had ${d.train}+${d.validation}, CRC ${d.crc})`);
   const want = [...step.program.stateNames].sort().join(', ');
-  if (Object.keys(from.tensors).sort().join(', ') !== want) throw new RangeError(`resume: the saved state holds ${Object.keys(from.tensors).join(', ')}; this run needs ${want}`);
+  if (Object.keys(from.tensors).sort().join(', ') !== want) throw inputError(`resume: the saved state holds ${Object.keys(from.tensors).join(', ')}; this run needs ${want}`);
   for (const n of step.program.stateNames) {
     const size = step.program.state(n).length;
-    if (from.tensors[n].length !== size) throw new RangeError(`resume: saved tensor '${n}' holds ${from.tensors[n].length} values, this run needs ${size}`);
+    if (from.tensors[n].length !== size) throw inputError(`resume: saved tensor '${n}' holds ${from.tensors[n].length} values, this run needs ${size}`);
     step.program.setState(n, from.tensors[n]);
   }
   step.setCount(from.steps);
@@ -120,36 +118,25 @@ function restore(step: TrainStep, from: TrainState, config: TrainConfig, data: D
  */
 export async function train(settings: Partial<TrainConfig>, data: Dataset, hooks: TrainHooks = {}, from?: TrainState): Promise<TrainResult> {
   const config = makeConfig(settings);
-  const model = modelOf(config, data.train.features, data.classes);
+  const shape = dataShape(data);
+  const model = modelOf(config, shape);
   const keys = runKeys(config.seed);
   const { train: trainSet, validation } = trainingSplits(config, data);
   const batch = config.batchSize;
   const every = hooks.checkpointEvery ?? 1;
   if (!(Number.isInteger(every) && every >= 1)) throw new RangeError(`checkpointEvery must be a positive integer, got ${every}`);
   const objective = objectiveOf(config);
-  const withD = config.beta > 0;
   const threads = config.threads || undefined;
-  const step = await compileStep({
-    objective,
-    model,
-    optimizers: { classifier: optimizerFor(config, config.lr), ...(withD ? { discriminator: optimizerFor(config, config.dLr) } : {}) },
-    batchSize: batch,
-    maxSteps: config.stepsPerRun,
-    updatesPerStep: withD ? { discriminator: config.discriminatorSteps } : {},
-    threads,
-  });
+  const step = await compileStep({ objective, model, batchSize: batch, maxSteps: config.stepsPerRun, threads });
   step.init(keys.init);
-  const print = from || hooks.onCheckpoint ? dataPrint(trainSet, validation) : undefined;
+  const print = from || hooks.onCheckpoint ? dataPrint(trainSet, validation, shape) : undefined;
   if (from) restore(step, from, config, print!);
-  const evaluator = await compileEvaluator(model, { withDiscriminator: withD, threads });
+  const validator = await compileValidation(objective, model, { threads });
   try {
     const features = trainSet.features;
     const xs = new Float32Array(config.stepsPerRun * batch * features);
     const ys = new BigInt64Array(config.stepsPerRun * batch);
-    const params = () => ({
-      classifier: step.program.state('classifier') as Float32Array,
-      ...(withD ? { discriminator: step.program.state('discriminator') as Float32Array } : {}),
-    });
+    const params = () => Object.fromEntries(Object.keys(step.groups).map((n) => [n, step.program.state(n) as Float32Array])) as Parameters;
     const history: EpochMetrics[] = from ? [...from.history] : [];
     let global = from?.steps ?? 0;
     const snapshot = (epoch: number): TrainState => ({
@@ -183,23 +170,22 @@ export async function train(settings: Partial<TrainConfig>, data: Dataset, hooks
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const trainMetrics = Object.fromEntries(Object.entries(sums).map(([n, s]) => [n, s / batches.length]));
-      const val = validation.count > 0 ? await evaluator.evaluate(params(), validation, config.trainEps) : { clean: NaN, fgsm: NaN };
+      const val: Accuracies = validation.count > 0 ? await validator.evaluate(params(), validation, config.trainEps) : { clean: NaN, fgsm: NaN };
       const m: EpochMetrics = { epoch, train: trainMetrics, validation: val, seconds: (performance.now() - t0) / 1000, samplesPerSecond: (batches.length * batch) / trainSeconds };
       history.push(m);
       hooks.onEpoch?.(m);
       if (hooks.onCheckpoint && (epoch % every === 0 || epoch === config.epochs)) hooks.onCheckpoint(snapshot(epoch));
     }
     const final = params();
-    const result: TrainResult = {
+    return {
       config,
       model,
-      params: { classifier: Float32Array.from(final.classifier), ...(final.discriminator ? { discriminator: Float32Array.from(final.discriminator) } : {}) },
+      params: Object.fromEntries(Object.entries(final).map(([n, v]) => [n, Float32Array.from(v)])) as Parameters,
       history,
       sizes: { train: trainSet.count, validation: validation.count },
     };
-    return result;
   } finally {
-    await evaluator.release();
+    await validator.release();
     await step.program.release();
   }
 }

@@ -1,14 +1,30 @@
-// The objective a training config names: the (α, β) family with FGSM or PGD examples, or TRADES.
+// The objective a training config names: the (α, β) family with FGSM or PGD examples, or TRADES, each
+// with the config's optimizers.
 import { ATTACKS, type AttackSpec } from '../attacks/spec.js';
 import { adversarial } from '../objectives/adversarial.js';
 import type { Objective } from '../objectives/objective.js';
 import { trades } from '../objectives/trades.js';
+import { adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { sgd } from '../optim/sgd.js';
 import type { TrainConfig } from './config.js';
 
 /** The config's PGD training attack: L∞, random start, its steps and step size. */
 export const trainingPgd = (c: TrainConfig): AttackSpec => ({ ...ATTACKS['pgd-10'], name: `PGD-${c.attackSteps}`, steps: c.attackSteps, stepSize: c.attackStepSize });
 
+function optimizerFor(config: TrainConfig, lr: number): Optimizer {
+  return config.optimizer === 'adam' ? adam({ lr }) : sgd({ lr, momentum: config.momentum });
+}
+
 export function objectiveOf(c: TrainConfig): Objective {
-  if (c.objective === 'trades') return trades({ beta: c.tradesBeta, eps: c.trainEps, attack: { steps: c.attackSteps, stepSize: c.attackStepSize } });
-  return adversarial({ alpha: c.alpha, beta: c.beta, eps: c.trainEps, attack: c.trainAttack === 'pgd' ? trainingPgd(c) : undefined });
+  const optimizer = optimizerFor(c, c.lr);
+  if (c.objective === 'trades') return trades({ beta: c.tradesBeta, eps: c.trainEps, attack: { steps: c.attackSteps, stepSize: c.attackStepSize }, optimizer });
+  return adversarial({
+    alpha: c.alpha,
+    beta: c.beta,
+    eps: c.trainEps,
+    attack: c.trainAttack === 'pgd' ? trainingPgd(c) : undefined,
+    optimizer,
+    discriminator: { optimizer: optimizerFor(c, c.dLr), updates: c.discriminatorSteps },
+  });
 }

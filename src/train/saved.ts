@@ -4,16 +4,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxFormatError, type OnnxInfo, type OnnxValue, readOnnxInfo } from '../engine/onnx-info.js';
+import { A3tError } from '../errors.js';
 import { CheckpointError, readCheckpoint, readModelFile, writeCheckpoint } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RUN_FILES } from '../io/rundir.js';
-import { type ClassifierConfig, checkClassifier, classifierSpecs } from '../model/classifier.js';
-import { discriminatorSpecs } from '../model/discriminator.js';
+import type { ModelConfig, Parameters } from '../model/config.js';
 import { inferenceModel } from '../model/export.js';
-import type { ModelConfig } from '../objectives/objective.js';
-import type { Parameters } from '../eval/evaluator.js';
+import { type NetworkSpec, network } from '../model/network.js';
 import { specsSize } from '../nn/params.js';
-import type { TrainConfig } from './config.js';
+import { type TrainConfig, makeConfig } from './config.js';
+import { objectiveOf } from './objective-of.js';
+import { STATS } from './step.js';
 
 export interface SavedModel {
   config: TrainConfig;
@@ -22,16 +23,22 @@ export interface SavedModel {
   file: string;
 }
 
-/** Write the final checkpoint and the ONNX inference model into a run directory. */
-export function saveModel(dir: string, config: TrainConfig, model: ModelConfig, params: Parameters, meta: Record<string, unknown> = {}): void {
-  const tensors: Record<string, Float32Array> = { classifier: params.classifier };
-  if (params.discriminator) tensors.discriminator = params.discriminator;
-  writeCheckpoint(join(dir, RUN_FILES.checkpoint), { meta: { kind: 'a3t-model', config, model, ...meta }, tensors });
-  writeFileAtomic(join(dir, RUN_FILES.model), inferenceModel(model.classifier, params.classifier));
+/** How many values each group of a run holds: the objective's parameter groups and the running statistics. */
+export function groupSizes(config: TrainConfig, model: ModelConfig): Record<string, number> {
+  const sizes = Object.fromEntries(Object.entries(objectiveOf(config).groups(model)).map(([n, g]) => [n, specsSize(g.specs)]));
+  const stats = network(model.classifier).stats;
+  if (stats.length) sizes[STATS] = specsSize(stats);
+  return sizes;
 }
 
-/** An ONNX model file, checked to be a whole ModelProto taking [N, inputs] and giving [N, classes] floats. */
-export function checkOnnxFile(file: string, c?: ClassifierConfig): OnnxInfo {
+/** Write the final checkpoint and the ONNX inference model into a run directory. */
+export function saveModel(dir: string, config: TrainConfig, model: ModelConfig, params: Parameters, meta: Record<string, unknown> = {}): void {
+  writeCheckpoint(join(dir, RUN_FILES.checkpoint), { meta: { kind: 'a3t-model', config, model, ...meta }, tensors: { ...params } });
+  writeFileAtomic(join(dir, RUN_FILES.model), inferenceModel(model.classifier, params));
+}
+
+/** An ONNX model file, checked to be a whole ModelProto taking [N, ...input] and giving [N, classes] floats. */
+export function checkOnnxFile(file: string, spec?: NetworkSpec): OnnxInfo {
   const fail = (why: string): never => {
     throw new CheckpointError(`${file}: ${why}`);
   };
@@ -42,15 +49,16 @@ export function checkOnnxFile(file: string, c?: ClassifierConfig): OnnxInfo {
     if (e instanceof OnnxFormatError) return fail(e.message);
     throw e;
   }
-  if (!c) return info;
+  if (!spec) return info;
   const show = (v: OnnxValue) => `'${v.name}' ${v.elemType === 1 ? 'float32' : `of element type ${v.elemType}`} [${v.dims.join(', ')}]`;
-  const check = (values: OnnxValue[], what: string, size: number, role: string) => {
+  const check = (values: OnnxValue[], what: string, shape: number[], role: string) => {
     const v = values[0];
     if (values.length !== 1) fail(`has ${values.length} ${what}s, expected one`);
-    if (v.elemType !== 1 || v.dims.length !== 2 || v.dims[1] !== size) fail(`${what} ${show(v)} does not fit the checkpoint's classifier, which ${role} [N, ${size}] floats`);
+    if (v.elemType !== 1 || v.dims.length !== shape.length + 1 || shape.some((d, i) => v.dims[i + 1] !== d))
+      fail(`${what} ${show(v)} does not fit the checkpoint's classifier, which ${role} [N, ${shape.join(', ')}] floats`);
   };
-  check(info.inputs, 'input', c.inputs, 'takes');
-  check(info.outputs, 'output', c.classes, 'gives');
+  check(info.inputs, 'input', spec.input, 'takes');
+  check(info.outputs, 'output', [network(spec).classes], 'gives');
   return info;
 }
 
@@ -66,23 +74,25 @@ export function loadModel(path: string): SavedModel {
   const fail = (why: string): never => {
     throw new CheckpointError(`${file}: ${why}`);
   };
-  const { kind, config, model } = ck.meta as { kind?: unknown; config?: TrainConfig; model?: ModelConfig };
-  if (kind !== 'a3t-model' || !model || !config) return fail(`not a trained-model checkpoint (kind ${JSON.stringify(kind)})`);
+  const { kind, config: rawConfig, model } = ck.meta as { kind?: unknown; config?: Partial<TrainConfig>; model?: ModelConfig };
+  if (kind !== 'a3t-model' || !model || !rawConfig) return fail(`not a trained-model checkpoint (kind ${JSON.stringify(kind)})`);
+  let config: TrainConfig;
+  let sizes: Record<string, number>;
   try {
-    checkClassifier(model.classifier);
+    config = makeConfig(rawConfig);
+    sizes = groupSizes(config, model);
   } catch (e) {
-    fail(`declares an invalid classifier: ${(e as Error).message}`);
+    if (!(e instanceof A3tError)) throw e;
+    return fail(`declares an invalid model or config: ${e.message}`);
   }
-  const want = specsSize(classifierSpecs(model.classifier));
-  const c = ck.tensors.classifier;
-  if (!c || c.length !== want) fail(`classifier holds ${c?.length ?? 0} values, its declared shape needs ${want}`);
-  const params: Parameters = { classifier: c };
-  if (ck.tensors.discriminator) {
-    const wantD = specsSize(discriminatorSpecs(model.discriminator));
-    if (ck.tensors.discriminator.length !== wantD) fail(`discriminator holds ${ck.tensors.discriminator.length} values, its declared shape needs ${wantD}`);
-    params.discriminator = ck.tensors.discriminator;
+  const params = ck.tensors as Parameters;
+  if (!params.classifier) fail('holds no classifier parameters');
+  for (const [name, t] of Object.entries(ck.tensors)) {
+    if (sizes[name] === undefined) fail(`holds an unknown tensor '${name}'`);
+    if (t.length !== sizes[name]) fail(`${name} holds ${t.length} values, its declared shape needs ${sizes[name]}`);
+    if (!t.every(Number.isFinite)) fail(`${name} holds non-finite values`);
   }
-  for (const [name, t] of Object.entries(params)) if (t && !t.every(Number.isFinite)) fail(`${name} holds non-finite values`);
+  for (const name of Object.keys(sizes)) if (name !== 'discriminator' && !ck.tensors[name]) fail(`holds no '${name}' values`);
   if (isDir && existsSync(join(path, RUN_FILES.model))) checkOnnxFile(join(path, RUN_FILES.model), model.classifier);
   return { config, model, params, file };
 }

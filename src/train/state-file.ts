@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CheckpointError, encodeCheckpoint, readCheckpoint } from '../io/checkpoint.js';
 import { RUN_FILES } from '../io/rundir.js';
-import { classifierSpecs } from '../model/classifier.js';
-import { discriminatorSpecs } from '../model/discriminator.js';
-import { specsSize } from '../nn/params.js';
+import { A3tError } from '../errors.js';
 import { type TrainConfig, makeConfig, modelOf } from './config.js';
-import type { EpochMetrics, TrainState } from './loop.js';
+import type { DataPrint, EpochMetrics, TrainState } from './loop.js';
+import { groupSizes } from './saved.js';
 
 const KIND = 'a3t-train-state';
 
@@ -35,24 +34,24 @@ export function readState(file: string): TrainState {
   const m = ck.meta;
   if (m.kind !== KIND) fail(`not a training state (kind ${JSON.stringify(m.kind)}, expected '${KIND}')`);
   if (!isObject(m.config)) return fail('has no config');
+  const d = m.data;
+  if (!isObject(d) || !count(d.train, 1) || !count(d.validation) || !count(d.crc) || !isObject(d.shape)) fail('has no data sizes, shape and checksum');
   let config: TrainConfig;
+  let model;
   try {
     config = makeConfig(m.config as Partial<TrainConfig>);
+    model = modelOf(config, (d as { shape: DataPrint['shape'] }).shape);
   } catch (e) {
-    return fail(`declares an invalid config: ${(e as Error).message}`);
+    if (!(e instanceof A3tError)) throw e;
+    return fail(`declares an invalid config: ${e.message}`);
   }
-  const c = isObject(m.model) && isObject(m.model.classifier) ? m.model.classifier : {};
-  if (!count(c.inputs, 1) || !count(c.classes, 1)) fail('has no model, or its input and class counts are not positive integers');
-  const model = modelOf(config, c.inputs as number, c.classes as number);
-  if (JSON.stringify(model) !== JSON.stringify(m.model)) fail(`declares a model that does not match its config (expected ${JSON.stringify(model)})`);
+  if (JSON.stringify(model) !== JSON.stringify(m.model)) fail(`declares a model that does not match its config (expected ${JSON.stringify(model).slice(0, 200)}...)`);
   if (!count(m.epoch, 1) || (m.epoch as number) > config.epochs) fail(`epoch ${JSON.stringify(m.epoch)} is not in 1..${config.epochs}`);
   if (!count(m.steps)) fail(`steps ${JSON.stringify(m.steps)} is not a non-negative integer`);
   const history = m.history;
   if (!Array.isArray(history) || history.length !== m.epoch || !history.every((h, i) => isObject(h) && h.epoch === i + 1))
     fail(`history does not hold one entry per epoch 1..${m.epoch}`);
-  const d = m.data;
-  if (!isObject(d) || !count(d.train, 1) || !count(d.validation) || !count(d.crc)) fail('has no data sizes and checksum');
-  const sizes: Record<string, number> = { classifier: specsSize(classifierSpecs(model.classifier)), discriminator: specsSize(discriminatorSpecs(model.discriminator)) };
+  const sizes = groupSizes(config, model);
   if (!ck.tensors.classifier) fail('holds no classifier parameters');
   for (const [name, t] of Object.entries(ck.tensors)) {
     // Parameter groups and their optimizer slots (`classifier.m`): each as long as its group.

@@ -5,29 +5,26 @@ import * as o from '../engine/ops.js';
 import { type Key, fold, split, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import { type Tensor, elementCount } from '../engine/tensor.js';
+import type { ModelConfig } from '../model/config.js';
+import type { Pass } from '../model/layers.js';
+import { network } from '../model/network.js';
 import { type ParamGroup, flatGrad, initGroup, paramGroup, viewsOf } from '../nn/params.js';
-import type { ModelConfig, Objective, SplitLoss } from '../objectives/objective.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { Objective, PartialGradient, TrainingClassifier } from '../objectives/objective.js';
+import { type BatchStats, runningStats } from './stats.js';
 
 export interface StepOptions {
   objective: Objective;
   model: ModelConfig;
-  /** One optimizer per parameter group the objective declares. */
-  optimizers: Readonly<Record<string, Optimizer>>;
   batchSize: number;
   /** Most steps one session run may take (the state stays inside ONNX Runtime between them). */
   maxSteps?: number;
-  /**
-   * Updates of one group per step (e.g. { discriminator: k }): the first n−1 use that group's loss
-   * alone, each against the group's freshly updated parameters; the last is the joint update.
-   */
-  updatesPerStep?: Readonly<Record<string, number>>;
   threads?: number;
   profilePrefix?: string;
 }
 
 export interface TrainStep {
   readonly program: Program;
+  /** The objective's parameter groups and, for a network with batch norm, its running statistics ('stats'). */
   readonly groups: Readonly<Record<string, ParamGroup>>;
   /** The traced single step: per-step metrics and the next value of each state input. */
   readonly graph: { metrics: Readonly<Record<string, Tensor>>; state: Readonly<Record<string, Tensor>> };
@@ -51,6 +48,9 @@ export interface TrainStep {
 
 const stateName = (group: string, slot: string) => `${group}.${slot}`;
 
+/** The state vector of a network's running statistics. */
+export const STATS = 'stats';
+
 export function matmulFlops(roots: readonly Tensor[]): number {
   let f = 0;
   const seen = new Set<number>();
@@ -73,15 +73,16 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const { objective, model, batchSize, maxSteps = 16 } = opts;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
   if (!(Number.isInteger(maxSteps) && maxSteps > 0)) throw new RangeError(`steps per run must be a positive integer, got ${maxSteps}`);
-  const specs = objective.groups(model);
+  const net = network(model.classifier);
+  const declared = objective.groups(model);
   const groups: Record<string, ParamGroup> = {};
-  for (const [name, s] of Object.entries(specs)) {
-    if (!opts.optimizers[name]) throw new RangeError(`no optimizer given for parameter group '${name}'`);
-    groups[name] = paramGroup(name, s);
-  }
-  const x = o.input('x', [batchSize, model.classifier.inputs]);
+  for (const [name, g] of Object.entries(declared)) groups[name] = paramGroup(name, g.specs);
+  if (!groups.classifier) throw new RangeError(`objective '${objective.name}' declares no 'classifier' group`);
+  // Running statistics are state that the forward pass updates, not an optimizer.
+  const stats = net.stats.length > 0 ? paramGroup(STATS, net.stats) : undefined;
+  const x = o.input('x', [batchSize, net.features]);
   const y = o.input('y', [batchSize], 'int64');
-  const onehot = o.oneHot(y, model.classifier.classes);
+  const onehot = o.oneHot(y, net.classes);
   const step = o.input('step', []);
   const noiseInputs: Array<{ name: string; size: number }> = [];
   const flats: Record<string, Tensor> = {};
@@ -90,40 +91,51 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   for (const [name, g] of Object.entries(groups)) {
     flats[name] = g.flat;
     slots[name] = {};
-    for (const slot of opts.optimizers[name].slots) slots[name][slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
+    for (const slot of declared[name].optimizer.slots) slots[name][slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
   }
-  const inner = Object.entries(opts.updatesPerStep ?? {}).filter(([g, n]) => {
-    if (!groups[g] || !(Number.isInteger(n) && n >= 1)) throw new RangeError(`updates per step: '${g}' must be a parameter group of '${objective.name}' and its count a positive integer, got ${n}`);
+  const inner = Object.entries(declared).filter(([g, d]) => {
+    const n = d.updates ?? 1;
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`updates per step of '${g}' must be a positive integer, got ${n}`);
     return n > 1;
   });
   if (inner.length > 1) throw new RangeError(`updates per step: only one group may take several updates per step, got ${inner.map(([g]) => g).join(', ')}`);
-  const [innerGroup, rounds] = inner[0] ?? ['', 1];
+  const [innerGroup, rounds] = inner[0] ? [inner[0][0], inner[0][1].updates!] : ['', 1];
   // The views each round's objective was built on: gradients must be taken with respect to these.
   let views: Record<string, Record<string, Tensor>> = {};
+  let recorded: BatchStats = {};
   const build = (round: number) => {
     views = Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, viewsOf(g, flats[n])]));
-    return objective.build({
-      model,
-      x,
-      y,
-      onehot,
-      params: views,
-      noise: (name, shape) => {
-        const full = round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`;
-        noiseInputs.push({ name: full, size: elementCount(shape) });
-        return o.input(full, shape);
+    const noise = (name: string, shape: number[]) => {
+      const full = round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`;
+      noiseInputs.push({ name: full, size: elementCount(shape) });
+      return o.input(full, shape);
+    };
+    // One dropout mask per layer per step, shared by every pass over the batch.
+    const masks = new Map<string, Tensor>();
+    recorded = {};
+    const pass = (withStats: boolean): Pass => ({
+      train: {
+        noise: (layer, shape) => masks.get(layer) ?? masks.set(layer, noise(`dropout.${layer}`, shape)).get(layer)!,
+        record: withStats ? (layer, mean, variance, count) => (recorded[layer] = { mean, variance, count }) : undefined,
       },
     });
+    const w = { params: views.classifier, stats: stats?.views };
+    const classifier: TrainingClassifier = {
+      encode: (v, opts) => net.encode(w, v, pass(!!opts?.stats)),
+      residual: (z) => net.residual(w, z, pass(false)),
+      logits: (v, opts) => net.logits(w, v, pass(!!opts?.stats)),
+    };
+    return objective.build({ model, x, y, onehot, params: views, classifier, noise });
   };
-  /** One optimizer update of `name` on `loss` (or on the split gradient), as its k-th update this step. */
-  const update = (name: string, loss: Tensor, part: SplitLoss | undefined, k: number) => {
+  /** One optimizer update of `name` on `loss` (or on the partial gradient), as its k-th update this step. */
+  const update = (name: string, loss: Tensor, part: PartialGradient | undefined, k: number) => {
     const g = groups[name];
     const names = g.specs.map((s) => s.name);
     const vs = names.map((n) => views[name][n]);
     const gflat = flatGrad(g, part ? grad(part.rest, vs, names.map((n) => part.known[n])) : grad(loss, vs));
     const n = name === innerGroup ? rounds : 1;
     const count = n === 1 ? step : o.add(o.mul(o.sub(step, 1), n), k);
-    const next = opts.optimizers[name].update(flats[name], gflat, slots[name], count);
+    const next = declared[name].optimizer.update(flats[name], gflat, slots[name], count);
     flats[name] = next.params;
     slots[name] = next.state;
   };
@@ -131,21 +143,25 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
     const { losses } = build(r);
     update(innerGroup, losses[innerGroup], undefined, r + 1);
   }
-  const { losses, metrics, split: parts = {} } = build(rounds - 1);
+  const { losses, metrics, partial = {} } = build(rounds - 1);
   for (const name of Object.keys(groups)) {
     if (!losses[name]) throw new RangeError(`objective '${objective.name}' gave no loss for parameter group '${name}'`);
-    update(name, losses[name], parts[name], rounds);
+    update(name, losses[name], partial[name], rounds);
   }
   const state: Record<string, Tensor> = {};
   for (const name of Object.keys(groups)) {
     state[name] = flats[name];
-    for (const slot of opts.optimizers[name].slots) state[stateName(name, slot)] = slots[name][slot];
+    for (const slot of declared[name].optimizer.slots) state[stateName(name, slot)] = slots[name][slot];
+  }
+  if (stats) {
+    state[STATS] = runningStats(net, stats, recorded);
+    groups[STATS] = stats;
   }
   const metricNames = Object.keys(metrics).sort();
   const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true });
   const noiseBuffers = noiseInputs.map((n) => new Float32Array(n.size * maxSteps));
   const stepBuf = new Float32Array(maxSteps);
-  const xSize = batchSize * model.classifier.inputs;
+  const xSize = batchSize * net.features;
   const usesStep = program.feeds.some((f) => f.name === 'step');
   // A noise input the graph does not read is not fed (ONNX Runtime would refuse it); indices stay put.
   const usedNoise = new Set(program.feeds.map((f) => f.name));

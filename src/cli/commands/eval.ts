@@ -1,116 +1,147 @@
 // a3t eval: how robust a trained model really is — a suite of attacks over an ε grid, the per-example
 // worst case, and the gradient-masking checks; JSON, Markdown and an SVG plot into --out.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { AttackSpecError, parseAttackList } from '../../attacks/spec.js';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseAttackList } from '../../attacks/spec.js';
+import { NORMS, type NormName } from '../../attacks/norms.js';
 import { type Dataset, loadDataset } from '../../data/mnist.js';
-import { take } from '../../data/split.js';
+import { take } from '../../data/selection.js';
 import { keyFromSeed } from '../../engine/rng.js';
+import { usageError } from '../../errors.js';
 import { maskingChecks } from '../../eval/masking.js';
-import { type Model, classifierModel } from '../../eval/model.js';
+import { type Model, importedModel, networkModel } from '../../eval/model.js';
 import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { readModelFile } from '../../io/checkpoint.js';
+import { importOnnx } from '../../model/onnx-import.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { evalJson, evalMarkdown, robustnessFigure } from '../../report/robustness.js';
+import { dataShape } from '../../train/config.js';
 import { train } from '../../train/loop.js';
-import { type SavedModel, loadModel } from '../../train/saved.js';
-import { type Specs, UsageError, helpText, parseArgs } from '../args.js';
-import { progressLine } from '../progress.js';
+import { loadModel } from '../../train/saved.js';
+import { type Flags, helpText, parseArgs } from '../args.js';
+import { OUTPUT_FLAGS, output } from '../output.js';
 
 const SUITE = ['fgsm', 'pgd-40', 'mim', 'apgd-ce'];
-const GRIDS = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3], l2: [0, 0.5, 1, 1.5, 2, 2.5, 3] };
+const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3], l2: [0, 0.5, 1, 1.5, 2, 2.5, 3] };
 const FILES = { json: 'eval.json', markdown: 'eval.md', figure: 'eval.svg' };
 
-const SPECS: Specs = {
-  attacks: { kind: 'string', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t)` },
-  norm: { kind: 'string', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
-  eps: { kind: 'numbers', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
-  count: { kind: 'int', min: 0, help: 'test images to attack, from the first (default 1000; 0: all)' },
-  'check-eps': { kind: 'number', min: 0, max: 1, help: 'L∞ ε of the masking checks that compare attacks (default 0.1)' },
-  'no-checks': { kind: 'bool', help: 'skip the gradient-masking checks' },
-  surrogate: { kind: 'string', help: 'run dir or checkpoint of a separately trained model for the transfer check (default: train a plain one, 2 epochs on 20,000 images)' },
-  seed: { kind: 'int', min: 0, help: 'seed of the attacks’ random starts (default 0)' },
-  data: { kind: 'string', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
-  threads: { kind: 'int', min: 0, max: 1024, help: 'ONNX Runtime threads (default: all cores)' },
-  out: { kind: 'string', help: `directory for ${Object.values(FILES).join(', ')} (default: <run dir>/eval)` },
-  force: { kind: 'bool', help: 'overwrite earlier eval files in --out' },
-  help: { kind: 'bool', help: 'show this help' },
+const FLAGS: Flags = {
+  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t)` },
+  norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
+  eps: { kind: 'numbers', flag: 'eps', placeholder: 'EPS,...', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
+  count: { kind: 'int', flag: 'count', placeholder: 'N', min: 0, max: 1e9, help: 'test images to attack, from the first (default 1000; 0: all)' },
+  checkEps: { kind: 'number', flag: 'check-eps', placeholder: 'EPS', min: 0, max: 1, help: 'L∞ ε of the masking checks that compare attacks (default 0.1)' },
+  noChecks: { kind: 'flag', flag: 'no-checks', help: 'skip the gradient-masking checks' },
+  surrogate: { kind: 'text', flag: 'surrogate', placeholder: 'RUN', help: 'run dir or checkpoint of a separately trained model for the transfer check (default: train a plain one, 2 epochs on 20,000 images)' },
+  seed: { kind: 'int', flag: 'seed', placeholder: 'N', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the attacks’ random starts (default 0)' },
+  inputScale: { kind: 'number', flag: 'input-scale', placeholder: 'S', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: multiply pixels in [0, 1] by S before the model (e.g. 255)' },
+  mean: { kind: 'numbers', flag: 'mean', placeholder: 'M,...', min: -1e6, max: 1e6, help: 'ONNX models: subtract this per-channel mean (after --input-scale)' },
+  std: { kind: 'numbers', flag: 'std', placeholder: 'S,...', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: then divide by this per-channel std' },
+  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
+  threads: { kind: 'int', flag: 'threads', placeholder: 'N', min: 0, max: 1024, help: 'ONNX Runtime threads (default: all cores)' },
+  out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: `directory for ${Object.values(FILES).join(', ')} (default: <run dir>/eval, or <model>-eval beside an .onnx file)` },
+  force: { kind: 'flag', flag: 'force', help: 'overwrite earlier eval files in --out' },
+  ...OUTPUT_FLAGS,
 };
 
-const asModel = (s: SavedModel): Model => classifierModel(s.model.classifier, s.params.classifier);
-
-function checkData(saved: SavedModel, data: Dataset): void {
-  const c = saved.model.classifier;
-  if (data.train.features !== c.inputs || data.classes !== c.classes)
-    throw new UsageError(`the model takes ${c.inputs} features and ${c.classes} classes; ${data.source} has ${data.train.features} and ${data.classes}`);
+/** What is evaluated: the model, how to train a transfer surrogate like it, and a name for reports. */
+interface Subject {
+  model: Model;
+  /** Training settings of a plain model of the same kind, for the transfer check. */
+  surrogate: { model: unknown; seed: number };
+  file: string;
+  /** Notes about the model (e.g. an ONNX import's warnings). */
+  notes: string[];
 }
 
-/** The transfer check's source: the given model, or a plain model trained here with another seed. */
-async function surrogateOf(flag: string | undefined, saved: SavedModel, data: Dataset, threads: number): Promise<{ model: Model; what: string }> {
+function checkData(features: number, classes: number, data: Dataset): void {
+  if (data.train.features !== features || data.classes !== classes)
+    throw usageError(`the model takes ${features} pixels and gives ${classes} classes; ${data.source} has ${data.train.features} pixels and ${data.classes} classes`);
+}
+
+function subjectOf(path: string, p: Record<string, unknown>, data: Dataset): Subject {
+  const onnxFlags = ['inputScale', 'mean', 'std'].filter((k) => k in p);
+  if (path.endsWith('.onnx') && !(existsSync(path) && statSync(path).isDirectory())) {
+    const bytes = readModelFile(path, 'ONNX model');
+    const imported = importOnnx(bytes, path, { inputScale: p.inputScale as number, mean: p.mean as number[], std: p.std as number[], image: dataShape(data).image });
+    checkData(imported.features, imported.classes, data);
+    const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    return { model: importedModel(imported, id), surrogate: { model: 'mlp', seed: 1 }, file: path, notes: imported.warnings };
+  }
+  if (onnxFlags.length) throw usageError(`--${onnxFlags.map((k) => FLAGS[k].flag).join(', --')} apply to ONNX models only; ${path} is an a3t model`);
+  const saved = loadModel(path);
+  const net = networkModel(saved.model.classifier, saved.params);
+  checkData(net.arch.inputs, net.arch.classes, data);
+  return { model: net, surrogate: { model: saved.config.model, seed: saved.config.seed + 1 }, file: saved.file, notes: [] };
+}
+
+/** The transfer check's source: the given model, or a plain model of the same kind trained here with another seed. */
+async function surrogateOf(flag: string | undefined, subject: Subject, data: Dataset, threads: number, note: (s: string) => void): Promise<{ model: Model; what: string }> {
   if (flag) {
     const s = loadModel(flag);
-    checkData(s, data);
-    return { model: asModel(s), what: `${s.file} (given)` };
+    const m = networkModel(s.model.classifier, s.params);
+    checkData(m.arch.inputs, m.arch.classes, data);
+    return { model: m, what: `${s.file} (given)` };
   }
-  const c = saved.config;
-  const seed = c.seed + 1;
-  const settings = { ...regimeSettings(REGIMES.plain), hidden: c.hidden, slope: c.slope, split: c.split, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
-  process.stderr.write(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${seed})\n`);
+  const { model, seed } = subject.surrogate;
+  const settings = { ...regimeSettings(REGIMES.plain), model: model as string, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
+  note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${seed})`);
   const r = await train(settings, data);
-  return { model: classifierModel(r.model.classifier, r.params.classifier), what: `plain training, 2 epochs on 20,000 images, seed ${seed}, trained by a3t eval` };
+  return { model: networkModel(r.model.classifier, r.params), what: `plain training of ${r.model.classifier.name}, 2 epochs on 20,000 images, seed ${seed}, trained by a3t eval` };
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const p = parseArgs('eval', argv, SPECS, 1);
+  const p = parseArgs('eval', argv, FLAGS, 1);
   if (p.flags.help) {
-    process.stdout.write(helpText('eval', 'RUN_DIR|CHECKPOINT [flags]', SPECS));
+    process.stdout.write(helpText('eval', 'RUN_DIR|CHECKPOINT|MODEL.onnx [flags]', FLAGS));
     return;
   }
+  const log = output(p.flags);
   const path = p.positional[0];
-  if (!path) throw new UsageError('expected a run directory or checkpoint file to evaluate');
-  const norm = (p.flags.norm as 'linf' | 'l2') ?? 'linf';
-  let parsed;
-  try {
-    parsed = parseAttackList((p.flags.attacks as string) ?? SUITE.join(','));
-  } catch (e) {
-    throw e instanceof AttackSpecError ? new UsageError(`--attacks: ${e.message}`) : e;
-  }
+  if (!path) throw usageError('expected a run directory, a checkpoint or an ONNX model to evaluate (see a3t eval --help)');
+  const norm = (p.flags.norm as NormName) ?? 'linf';
+  const parsed = parseAttackList((p.flags.attacks as string) ?? SUITE.join(','));
   // --norm sets the ball of the attacks that do not name one.
   const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...spec, norm, name: `${spec.name} (L2)` }));
-  if (attacks.length === 0) throw new UsageError('--attacks lists no attack');
+  if (attacks.length === 0) throw usageError('--attacks lists no attack');
   const epsilons = (p.flags.eps as number[]) ?? GRIDS[norm];
-  const bound = norm === 'linf' ? 1 : 28;
-  if (epsilons.some((e) => e > bound)) throw new UsageError(`--eps must be in [0, ${bound}] for ${norm}, got ${epsilons.join(',')}`);
-  const saved = loadModel(path);
-  const out = (p.flags.out as string) ?? join(statSync(path).isDirectory() ? path : dirname(path), 'eval');
-  const taken = Object.values(FILES).filter((f) => existsSync(join(out, f)));
-  if (taken.length && !p.flags.force) throw new UsageError(`${out} already holds ${taken.join(', ')}; choose another --out or pass --force to overwrite them`);
   const data = loadDataset((p.flags.data as string) ?? undefined);
-  checkData(saved, data);
+  const bound = NORMS[norm].largest(data.test.features);
+  if (epsilons.some((e) => e > bound)) throw usageError(`--eps must be in [0, ${+bound.toFixed(1)}] for ${norm}, got ${epsilons.join(',')}`);
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  const out = (p.flags.out as string) ?? (isDir ? join(path, 'eval') : path.endsWith('.onnx') ? path.replace(/\.onnx$/, '-eval') : join(dirname(path), 'eval'));
+  const taken = Object.values(FILES).filter((f) => existsSync(join(out, f)));
+  if (taken.length && !p.flags.force) throw usageError(`${out} already holds ${taken.join(', ')}; choose another --out or pass --force to overwrite them`);
+  const subject = subjectOf(path, p.flags, data);
+  for (const n of subject.notes) log.note(`a3t eval: ${n}`);
   const count = (p.flags.count as number) ?? 1000;
-  if (count > data.test.count) throw new UsageError(`--count must be at most the ${data.test.count} test images, got ${count}`);
+  if (count > data.test.count) throw usageError(`--count must be at most the ${data.test.count} test images, got ${count}`);
   const test = count === 0 ? data.test : take(data.test, count);
   const threads = (p.flags.threads as number) || 0;
   const t0 = performance.now();
-  const model = asModel(saved);
   const bench = new AttackBench(test, keyFromSeed((p.flags.seed as number) ?? 0), threads || undefined);
-  const bar = progressLine('eval');
-  const result = await robustness(model, bench, { attacks, epsilons, onProgress: (done, total, what) => bar.update(done, total, what) });
+  const bar = log.progress('eval');
+  const result = await robustness(subject.model, bench, { attacks, epsilons, onProgress: (done, total, what) => bar.update(done, total, what) });
   bar.done();
   let masking;
   let surrogate;
-  if (!p.flags['no-checks']) {
-    const s = await surrogateOf(p.flags.surrogate as string | undefined, saved, data, threads);
+  if (!p.flags.noChecks) {
+    const s = await surrogateOf(p.flags.surrogate as string | undefined, subject, data, threads, log.note);
     surrogate = s.what;
-    process.stderr.write('a3t eval: gradient-masking checks\n');
-    masking = await maskingChecks(model, bench, { eps: (p.flags['check-eps'] as number) ?? 0.1, surrogate: s.model, curves: result });
+    log.note('a3t eval: gradient-masking checks');
+    masking = await maskingChecks(subject.model, bench, { eps: (p.flags.checkEps as number) ?? 0.1, surrogate: s.model, curves: result });
   }
   await bench.release();
-  const input = { model: saved.file, data: relative(process.cwd(), data.source) || data.source, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
+  // Paths in the report are relative to it, so a committed report names no machine's directories.
+  const rel = (f: string) => relative(resolve(out), resolve(f)) || '.';
+  const input = { model: rel(subject.file), data: rel(data.source), notes: subject.notes, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
   const markdown = evalMarkdown(input, FILES.figure);
   mkdirSync(out, { recursive: true });
-  writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} MNIST test images`));
-  writeFileAtomic(join(out, FILES.json), JSON.stringify(evalJson(input), null, 2) + '\n');
+  writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} test images`));
+  const json = evalJson(input);
+  writeFileAtomic(join(out, FILES.json), JSON.stringify(json, null, 2) + '\n');
   writeFileAtomic(join(out, FILES.markdown), markdown);
-  process.stdout.write(markdown + `\nwritten: ${Object.values(FILES).map((f) => join(out, f)).join(', ')}\n`);
+  log.result(markdown + `\nwritten: ${Object.values(FILES).map((f) => join(out, f)).join(', ')}\n`, { ...(json as object), out });
 }

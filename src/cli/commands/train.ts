@@ -2,64 +2,59 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
-import { compileEvaluator } from '../../eval/evaluator.js';
+import { usageError } from '../../errors.js';
+import { compileAccuracy } from '../../eval/validation.js';
+import { percent } from '../../format.js';
 import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { REGIMES, regimeName, regimeSettings } from '../../objectives/regimes.js';
-import { type TrainConfig, checkSizes, makeConfig } from '../../train/config.js';
+import { TRAIN_SETTINGS, type TrainConfig, type TrainKey } from '../../settings.js';
+import { checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
 import { DivergenceError } from '../../train/guard.js';
 import { type EpochMetrics, type TrainHooks, train } from '../../train/loop.js';
 import { saveModel } from '../../train/saved.js';
 import { type LoadedState, loadState, saveState } from '../../train/state-file.js';
-import { type Parsed, type Specs, UsageError, helpText, parseArgs } from '../args.js';
-import { progressLine } from '../progress.js';
-import { CONFIG_FLAGS, TRAIN_SPECS, asUsageError, configSettings } from '../train-flags.js';
+import { type Flags, type Parsed, helpText, parseArgs } from '../args.js';
+import { OUTPUT_FLAGS, output } from '../output.js';
+import { REGIME_FLAG, configSettings, trainFlags } from '../train-flags.js';
 
-const SPECS: Specs = {
-  regime: { kind: 'string', choices: Object.keys(REGIMES), help: `${Object.keys(REGIMES).join(', ')} (sets α, β, the training attack and objective; default a3t)` },
-  alpha: { kind: 'number', min: 0, max: 1, help: 'weight of the clean cross-entropy (overrides the regime)' },
-  beta: { kind: 'number', min: 0, max: 1e6, help: 'weight of the encoder adversarial loss (overrides the regime)' },
-  seed: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'random seed (default 0)' },
-  ...TRAIN_SPECS,
-  'test-eps': { kind: 'numbers', min: 0, max: 1, help: 'FGSM ε list for the final test accuracy (default 0.1)' },
-  data: { kind: 'string', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
-  out: { kind: 'string', help: 'run directory (default runs/<regime>-seed<seed>)' },
-  force: { kind: 'bool', help: 'overwrite an existing run directory' },
-  'checkpoint-every': { kind: 'int', min: 1, max: 100000, help: 'save the resumable state every N epochs (default 1; always after the last)' },
-  resume: { kind: 'string', help: 'continue the run in this directory from its last state (other settings come from it)' },
-  help: { kind: 'bool', help: 'show this help' },
+const FLAGS: Flags = {
+  regime: REGIME_FLAG,
+  ...trainFlags(),
+  testEps: { kind: 'numbers', flag: 'test-eps', placeholder: 'EPS,...', min: 0, max: 1, help: 'FGSM ε list for the final test accuracy (default 0.1)' },
+  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
+  out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'run directory (default runs/<regime>-seed<seed>)' },
+  force: { kind: 'flag', flag: 'force', help: 'overwrite an existing run directory' },
+  checkpointEvery: { kind: 'int', flag: 'checkpoint-every', placeholder: 'N', min: 1, max: 100000, help: 'save the resumable state every N epochs (default 1; always after the last)' },
+  resume: { kind: 'text', flag: 'resume', placeholder: 'DIR', help: 'continue the run in this directory from its last state (other settings come from it)' },
+  ...OUTPUT_FLAGS,
 };
 
-const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '  —  ' : `${(100 * v).toFixed(2)}%`);
+const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '  —  ' : percent(v));
 
 export function epochLine(m: EpochMetrics): string {
   const t = m.train;
   const v = m.validation;
   const d = t['dacc.clean'] !== undefined ? ` | D clean ${pct(t['dacc.clean'])} adv ${pct(t['dacc.adv'])} (val ${pct(v.dClean)} / ${pct(v.dAdv)})` : '';
-  return `epoch ${m.epoch}: train clean ${pct(t['acc.clean'])} fgsm ${pct(t['acc.adv'])} | val clean ${pct(v.clean)} fgsm ${pct(v.fgsm)}${d} | ${m.samplesPerSecond.toFixed(0)} samples/s`;
+  return `epoch ${m.epoch}: train clean ${pct(t['acc.clean'])} adv ${pct(t['acc.adv'])} | val clean ${pct(v.clean)} fgsm ${pct(v.fgsm)}${d} | ${m.samplesPerSecond.toFixed(0)} samples/s`;
 }
 
-/** The config of a new run from its flags. */
+/** The config of a new run from its flags: the regime's settings, then the flags given. */
 function newConfig(p: Parsed): TrainConfig {
   const regime = REGIMES[(p.flags.regime as string) ?? 'a3t'];
-  try {
-    return makeConfig({ ...regimeSettings(regime), ...configSettings(p), alpha: (p.flags.alpha as number) ?? regime.alpha, beta: (p.flags.beta as number) ?? regime.beta, seed: (p.flags.seed as number) ?? 0 });
-  } catch (e) {
-    throw asUsageError(e);
-  }
+  return makeConfig({ ...regimeSettings(regime), ...configSettings(p) });
 }
 
 /** With --resume the settings come from the saved state; a setting flag given alongside must agree with it. */
 function checkResumeFlags(p: Parsed, config: TrainConfig, dir: string): void {
-  for (const f of ['out', 'force']) if (f in p.flags) throw new UsageError(`--${f} cannot be combined with --resume: the run continues in ${dir}`);
-  const given: Array<[string, keyof TrainConfig, unknown]> = Object.entries(CONFIG_FLAGS).map(([f, k]) => [f, k, p.flags[f]]);
+  for (const f of ['out', 'force']) if (f in p.flags) throw usageError(`--${f} cannot be combined with --resume: the run continues in ${dir}`);
+  const given = configSettings(p);
   const regime = REGIMES[p.flags.regime as string];
-  given.push(['seed', 'seed', p.flags.seed], ['alpha', 'alpha', p.flags.alpha ?? regime?.alpha], ['beta', 'beta', p.flags.beta ?? regime?.beta]);
-  if (regime) given.push(['regime', 'trainAttack', p.flags['train-attack'] ?? regimeSettings(regime).trainAttack], ['regime', 'objective', regimeSettings(regime).objective]);
-  for (const [flag, key, value] of given) {
-    if (value === undefined || JSON.stringify(value) === JSON.stringify(config[key])) continue;
-    const name = flag in p.flags ? flag : 'regime';
-    throw new UsageError(`--${name} ${p.flags[name]} does not match the run being resumed (${dir} has ${key} ${JSON.stringify(config[key])}); leave it out, or start a new run`);
+  const implied: Partial<TrainConfig> = regime ? { ...regimeSettings(regime), ...given } : given;
+  for (const [key, value] of Object.entries(implied) as Array<[TrainKey, unknown]>) {
+    if (JSON.stringify(value) === JSON.stringify(config[key])) continue;
+    const flag = key in given ? `--${TRAIN_SETTINGS[key].flag} ${JSON.stringify(value)}` : `--regime ${p.flags.regime}`;
+    throw usageError(`${flag} does not match the run being resumed (${dir} has ${key} ${JSON.stringify(config[key])}); leave it out, or start a new run`);
   }
 }
 
@@ -72,43 +67,42 @@ function openRun(dir: string, p: Parsed): LoadedState {
 }
 
 /** Ready `dir` to continue from `loaded`: the log restarts from its history; a damaged latest state is moved aside. */
-function continueRun(dir: string, { state, file, fallback }: LoadedState): void {
+function continueRun(dir: string, { state, file, fallback }: LoadedState, note: (line: string) => void): void {
   if (fallback) {
     // Or the next checkpoint would rotate it over the good previous state.
     const damaged = join(dir, RUN_FILES.state);
     if (existsSync(damaged)) renameSync(damaged, join(dir, RUN_FILES.stateDamaged));
-    process.stderr.write(`a3t train: ${fallback}\na3t train: resuming from the previous state instead, ${file}\n`);
+    note(`a3t train: ${fallback}\na3t train: resuming from the previous state instead, ${file}`);
   }
-  process.stderr.write(`a3t train: resuming ${dir} after epoch ${state.epoch} of ${state.config.epochs}\n`);
+  note(`a3t train: resuming ${dir} after epoch ${state.epoch} of ${state.config.epochs}`);
   // Epochs logged after the state was saved are trained again.
   writeJsonLines(dir, RUN_FILES.metrics, state.history);
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const p = parseArgs('train', argv, SPECS);
+  const p = parseArgs('train', argv, FLAGS);
   if (p.flags.help) {
-    process.stdout.write(helpText('train', '[flags]', SPECS));
+    process.stdout.write(helpText('train', '[flags]', FLAGS));
     return;
   }
+  const out = output(p.flags);
   const resumeDir = p.flags.resume as string | undefined;
   const loaded = resumeDir === undefined ? undefined : openRun(resumeDir, p);
   const config = loaded?.state.config ?? newConfig(p);
   const { alpha, beta } = config;
-  const testEps = (p.flags['test-eps'] as number[]) ?? [0.1];
+  const testEps = (p.flags.testEps as number[]) ?? [0.1];
   const name = regimeName(alpha, beta, config.trainAttack, config.objective);
   const dir = resumeDir ?? (p.flags.out as string) ?? join('runs', `${name}-seed${config.seed}`);
   const data = loadDataset((p.flags.data as string) ?? undefined);
-  try {
-    checkSizes(config, data.train.count);
-  } catch (e) {
-    throw asUsageError(e);
-  }
-  if (loaded) continueRun(dir, loaded);
+  // Everything the settings and the data decide is checked before the run directory is touched.
+  checkSizes(config, data.train.count);
+  modelOf(config, dataShape(data));
+  if (loaded) continueRun(dir, loaded, out.note);
   else {
     prepareRunDir(dir, !!p.flags.force);
-    writeJson(dir, RUN_FILES.config, { ...config, regime: name, data: data.source });
+    writeJson(dir, RUN_FILES.config, { ...config, regime: name });
   }
-  const bar = progressLine(name);
+  const bar = out.progress(name);
   const started = performance.now();
   let savedEpoch = loaded?.state.epoch ?? 0;
   const hooks: TrainHooks = {
@@ -122,7 +116,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       saveState(dir, s);
       savedEpoch = s.epoch;
     },
-    checkpointEvery: (p.flags['checkpoint-every'] as number) ?? 1,
+    checkpointEvery: (p.flags.checkpointEvery as number) ?? 1,
   };
   const result = await train(config, data, hooks, loaded?.state).catch((e: unknown) => {
     bar.done();
@@ -131,23 +125,23 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new DivergenceError(`${e.message}; ${kept}`);
   });
   bar.done();
-  const evaluator = await compileEvaluator(result.model, { withDiscriminator: false, threads: config.threads || undefined });
+  const accuracy = await compileAccuracy(result.model.classifier, { threads: config.threads || undefined });
   const test: Record<string, { clean: number; fgsm: number }> = {};
   for (const eps of testEps) {
-    const a = await evaluator.evaluate(result.params, data.test, eps);
+    const a = await accuracy.evaluate(result.params, data.test, eps);
     test[String(eps)] = { clean: a.clean, fgsm: a.fgsm };
   }
-  await evaluator.release();
+  await accuracy.release();
   saveModel(dir, result.config, result.model, result.params, { regime: name, epochs: config.epochs });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history[result.history.length - 1];
-  const summary = { regime: name, alpha, beta, seed: config.seed, epochs: config.epochs, seconds, sizes: result.sizes, final: last, test, ...(loaded ? { resumedAfter: loaded.state.epoch } : {}) };
+  const summary = { regime: name, model: result.model.classifier.name, alpha, beta, seed: config.seed, epochs: config.epochs, seconds, sizes: result.sizes, final: last, test, ...(loaded ? { resumedAfter: loaded.state.epoch } : {}) };
   writeJson(dir, RUN_FILES.summary, summary);
   const rows = testEps.map((e) => `| ${e} | ${pct(test[String(e)].clean)} | ${pct(test[String(e)].fgsm)} |`);
   const text = [
-    `# a3t train: ${name} (α = ${alpha}, β = ${beta}), seed ${config.seed}`,
+    `# a3t train: ${name} (α = ${alpha}, β = ${beta}), ${result.model.classifier.name}, seed ${config.seed}`,
     '',
-    `${config.epochs} epochs on ${result.sizes.train} training images (${result.sizes.validation} held out), FGSM ε = ${config.trainEps} in training; ${seconds.toFixed(1)} s.`,
+    `${config.epochs} epochs on ${result.sizes.train} training images (${result.sizes.validation} held out), ε = ${config.trainEps} in training; ${seconds.toFixed(1)} s.`,
     '',
     '| test FGSM ε | clean accuracy | FGSM accuracy |',
     '| ---: | ---: | ---: |',
@@ -155,5 +149,5 @@ export async function trainCommand(argv: string[]): Promise<void> {
     '',
   ].join('\n');
   writeFileAtomic(join(dir, RUN_FILES.summaryText), text);
-  process.stdout.write(`${text}\nrun directory: ${dir}\n`);
+  out.result(`${text}\nrun directory: ${dir}\n`, { ...summary, dir });
 }

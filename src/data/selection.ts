@@ -1,9 +1,18 @@
-// Splits of a dataset split: held-out validation, prefixes, subsets, shuffled epoch batches, batch gathering.
+// Selecting rows of a split: held-out validation, prefixes, subsets, shuffled epoch batches, batch gathering,
+// and labels as the int64 values graphs take.
 import { type Key, permutation } from '../engine/rng.js';
 import type { Split } from './mnist.js';
 
-/** Label values as BigInt, so that gather writes int64 labels without allocating. */
+/** Label values as BigInt, so that labels are written as int64 without allocating. */
 const BIG_LABELS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+/** Labels `rows` (indices into `labels`) as int64 into `out`, from position `offset`. */
+export function int64Labels(labels: Uint8Array, rows: ArrayLike<number>, out: BigInt64Array, offset = 0): void {
+  for (let j = 0; j < rows.length; j++) out[offset + j] = BIG_LABELS[labels[rows[j]]];
+}
+
+/** The indices from..to−1, for `int64Labels` of a contiguous range. */
+export const range = (from: number, to: number): Int32Array => Int32Array.from({ length: to - from }, (_, i) => from + i);
 
 function checkIndex(i: number, pos: number, count: number): void {
   if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new RangeError(`index ${i} at position ${pos} is out of range, expected an integer in [0, ${count})`);
