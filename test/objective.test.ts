@@ -28,7 +28,7 @@ function buildGraph(alpha: number, beta: number) {
   const params = Object.fromEntries(Object.entries(groups).map(([n, grp]) => [n, grp.views]));
   const w = { params: params.classifier };
   const classifier = { encode: (v: Tensor) => SMALL.encode(w, v), residual: (z: Tensor) => SMALL.residual(w, z), logits: (v: Tensor) => SMALL.logits(w, v) };
-  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), params, classifier, noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
+  const g = objective.build({ model: MODEL, x, y, onehot: o.oneHot(y, SMALL.classes, 'float64'), params, classifier, step: o.constant(1, [], 'float64'), noise: (name, shape) => o.input(`noise.${name}`, shape, 'float64') });
   const keys = split(keyFromSeed(4), 4);
   const feeds: Record<string, ArrayLike<number>> = {
     x: uniform(keys[0], ROWS * SMALL.features, new Float64Array(ROWS * SMALL.features)),

@@ -9,9 +9,10 @@ import { discriminate, discriminatorSpecs } from '../model/discriminator.js';
 import { flatFeatures, network } from '../model/network.js';
 import { adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import { usageError } from '../errors.js';
 import { checkSetting } from '../settings.js';
 import type { GroupSpec, Objective } from './objective.js';
-import { accuracy, bceOnes, bceZeros, crossEntropy, fractionPositive } from './terms.js';
+import { accuracy, bceOnes, bceZeros, crossEntropy, fractionPositive, rampedEps } from './terms.js';
 
 export interface AdversarialOptions {
   /** Weight of the clean cross-entropy; 1 − α weighs the adversarial one. */
@@ -20,6 +21,8 @@ export interface AdversarialOptions {
   beta: number;
   /** ε of the training examples. */
   eps: number;
+  /** Updates over which ε rises linearly from 0 to `eps` (default 0: from the start). */
+  warmup?: number;
   /** How the training examples are made (default FGSM). */
   attack?: AttackSpec;
   /** The classifier's optimizer (default Adam, learning rate 10⁻³). */
@@ -34,7 +37,7 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
   checkSetting('beta', beta);
   checkSetting('trainEps', eps);
   const attack = opts.attack ?? ATTACKS.fgsm;
-  if (attack.target !== 'none' || attack.restarts !== 1) throw new RangeError(`training examples come from an untargeted attack without restarts, got ${attack.name}`);
+  if (attack.target !== 'none' || attack.restarts !== 1) throw usageError(`training examples come from an untargeted attack without restarts, got ${attack.name}`);
   const withD = beta > 0;
   const needAdv = alpha < 1 || withD;
   // An attack that starts at x takes its first step along the gradient of α·CE(x), which the clean
@@ -50,7 +53,7 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
       if (withD) groups.discriminator = { specs: discriminatorSpecs(m.discriminator), optimizer: dOptimizer, updates: opts.discriminator?.updates ?? 1 };
       return groups;
     },
-    build({ model, x, y, onehot, params, noise, classifier: f }) {
+    build({ model, x, y, onehot, params, noise, classifier: f, step }) {
       const p = params.classifier;
       const z = f.encode(x, { stats: true });
       const out = f.residual(z);
@@ -61,7 +64,7 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
       const splitClean = sharesGradient && alpha > 0;
       const [gx, ...known] = sharesGradient ? grad(o.mul(ceClean, alpha > 0 ? alpha : 1), splitClean ? [x, ...names.map((n) => p[n])] : [x]) : [];
       const start = attack.randomStart ? noise('attack.start', x.shape as number[]) : undefined;
-      const xAdv = attackPoint(attack, { x, eps, logits: (v) => f.residual(f.encode(v)), start, cleanGradient: gx }, onehot);
+      const xAdv = attackPoint(attack, { x, eps: rampedEps(eps, opts.warmup ?? 0, step), logits: (v) => f.residual(f.encode(v)), start, cleanGradient: gx }, onehot);
       const zAdv = f.encode(xAdv);
       const outAdv = f.residual(zAdv);
       const ceAdv = crossEntropy(outAdv, onehot);

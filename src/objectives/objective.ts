@@ -37,6 +37,8 @@ export interface StepContext {
   params: Readonly<Record<string, Readonly<Record<string, Tensor>>>>;
   /** The classifier over params.classifier. */
   classifier: TrainingClassifier;
+  /** The 1-based update count, a float scalar (for schedules). */
+  step: Tensor;
   /** A uniform [0, 1) noise input, filled afresh from the step's key on every step. */
   noise(name: string, shape: number[]): Tensor;
 }

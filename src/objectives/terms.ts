@@ -16,5 +16,8 @@ export const bceZeros = (l: Tensor): Tensor => o.reduceMean(softplus(l));
 /** Fraction of rows whose argmax is the label. */
 export const accuracy = (logits: Tensor, labels: Tensor): Tensor => o.reduceMean(o.cast(o.equal(o.argmax(logits, 1), labels), logits.dtype));
 
+/** ε rising linearly from 0 over the first `warmup` updates (`step` is the 1-based update count), then constant. */
+export const rampedEps = (eps: number, warmup: number, step: Tensor): o.Operand => (warmup > 0 ? o.mul(o.minimum(o.div(step, warmup), 1), eps) : eps);
+
 /** Fraction of logits on the expected side of 0. */
 export const fractionPositive = (l: Tensor): Tensor => o.reduceMean(o.cast(o.greater(l, 0), l.dtype));

@@ -125,7 +125,7 @@ export async function train(settings: Partial<TrainConfig>, data: Dataset, hooks
   const batch = config.batchSize;
   const every = hooks.checkpointEvery ?? 1;
   if (!(Number.isInteger(every) && every >= 1)) throw new RangeError(`checkpointEvery must be a positive integer, got ${every}`);
-  const objective = objectiveOf(config);
+  const objective = objectiveOf(config, Math.floor(trainSet.count / batch));
   const threads = config.threads || undefined;
   const step = await compileStep({ objective, model, batchSize: batch, maxSteps: config.stepsPerRun, threads });
   step.init(keys.init);

@@ -16,13 +16,16 @@ function optimizerFor(config: TrainConfig, lr: number): Optimizer {
   return config.optimizer === 'adam' ? adam({ lr }) : sgd({ lr, momentum: config.momentum });
 }
 
-export function objectiveOf(c: TrainConfig): Objective {
+/** The config's objective; `stepsPerEpoch` turns its ε warm-up from epochs into updates. */
+export function objectiveOf(c: TrainConfig, stepsPerEpoch = 1): Objective {
   const optimizer = optimizerFor(c, c.lr);
-  if (c.objective === 'trades') return trades({ beta: c.tradesBeta, eps: c.trainEps, attack: { steps: c.attackSteps, stepSize: c.attackStepSize }, optimizer });
+  const warmup = c.epsWarmup * stepsPerEpoch;
+  if (c.objective === 'trades') return trades({ beta: c.tradesBeta, eps: c.trainEps, warmup, attack: { steps: c.attackSteps, stepSize: c.attackStepSize }, optimizer });
   return adversarial({
     alpha: c.alpha,
     beta: c.beta,
     eps: c.trainEps,
+    warmup,
     attack: c.trainAttack === 'pgd' ? trainingPgd(c) : undefined,
     optimizer,
     discriminator: { optimizer: optimizerFor(c, c.dLr), updates: c.discriminatorSteps },

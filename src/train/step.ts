@@ -125,7 +125,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
       residual: (z) => net.residual(w, z, pass(false)),
       logits: (v, opts) => net.logits(w, v, pass(!!opts?.stats)),
     };
-    return objective.build({ model, x, y, onehot, params: views, classifier, noise });
+    return objective.build({ model, x, y, onehot, params: views, classifier, noise, step });
   };
   /** One optimizer update of `name` on `loss` (or on the partial gradient), as its k-th update this step. */
   const update = (name: string, loss: Tensor, part: PartialGradient | undefined, k: number) => {
