@@ -20,11 +20,13 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
 const mask = (cond: Tensor, g: Tensor): Tensor => o.where(cond, g, 0);
 
 // An activation is often differentiated more than once (an attack's input gradient, then the
-// parameter gradient): its slope is built once per node and reused, one multiply per use.
+// parameter gradient): its mask (ReLU) or slope (leaky ReLU) is built once per node and reused.
+const masks = new WeakMap<Tensor, Tensor>();
+const positive = (y: Tensor): Tensor => masks.get(y) ?? masks.set(y, o.greater(y.inputs[0], 0)).get(y)!;
 const slopes = new WeakMap<Tensor, Tensor>();
 function slope(y: Tensor, negative: number): Tensor {
   let s = slopes.get(y);
-  if (!s) slopes.set(y, (s = o.where(o.greater(y.inputs[0], 0), o.constant(1, [], y.dtype), o.constant(negative, [], y.dtype))));
+  if (!s) slopes.set(y, (s = o.where(positive(y), o.constant(1, [], y.dtype), o.constant(negative, [], y.dtype))));
   return s;
 }
 
@@ -89,7 +91,7 @@ export const VJP: Record<string, VjpRule> = {
   exp: (y, g) => [o.mul(g, y)],
   log: (y, g) => [o.div(g, y.inputs[0])],
   sqrt: (y, g) => [o.div(g, o.mul(y, 2))],
-  relu: (y, g) => [o.mul(g, slope(y, 0))],
+  relu: (y, g) => [o.where(positive(y), g, 0)],
   leakyRelu: (y, g) => [o.mul(g, slope(y, y.attrs.alpha as number))],
   sigmoid: (y, g) => [o.mul(g, o.mul(y, o.sub(1, y)))],
   tanh: (y, g) => [o.mul(g, o.sub(1, o.mul(y, y)))],
