@@ -18,3 +18,11 @@ test('the README library example: a trained model, its robustness report and mas
   assert.equal(checks.checks.find((c) => c.id === 'transfer')!.passed, null);
   assert.equal(checks.passed, checks.checks.every((c) => c.passed !== false));
 });
+
+test('the package exports its public API only: internals are not importable by path', async () => {
+  // Self-reference through the package's own name goes through its "exports" map (dist/ is built by npm ci).
+  const pkg = await import('a3t');
+  assert.equal(typeof pkg.train, 'function');
+  assert.equal(typeof pkg.importOnnx, 'function');
+  await assert.rejects(import('a3t/dist/engine/ops.js' as string), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+});
