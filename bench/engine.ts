@@ -1,6 +1,7 @@
 // Engine benchmark: the paper's A3T and plain training steps (batch 128) in a3t, TensorFlow.js (wasm)
-// and PyTorch, side by side in one run; plus the GEMM ceiling ONNX Runtime reaches on the step's shapes.
-// Usage: npm run bench -- [--seconds S] [--rounds R] [--threads T] [--json FILE] [--skip-tfjs] [--skip-torch]
+// and PyTorch, side by side in one run; the GEMM ceiling ONNX Runtime reaches on the step's shapes; and a
+// PGD-AT step (10 PGD steps) of the CNN cnn-small in a3t and PyTorch.
+// Usage: npm run bench -- [--seconds S] [--rounds R] [--threads T] [--json FILE] [--skip-tfjs] [--skip-torch] [--skip-cnn]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { compile } from '../src/engine/runtime.js';
 import { type Tensor, elementCount, topoSort } from '../src/engine/tensor.js';
 import { presetNetwork } from '../src/model/presets.js';
+import { ATTACKS } from '../src/attacks/spec.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { adversarial } from '../src/objectives/adversarial.js';
 import { type TrainStep, compileStep } from '../src/train/step.js';
@@ -77,13 +79,13 @@ interface PeerResult {
   engine: string;
 }
 
-function peer(label: string, cmd: string, args: string[], env: Record<string, string> = {}): PeerResult | null {
+function peer<T = PeerResult>(label: string, cmd: string, args: string[], env: Record<string, string> = {}, keys = ['a3t', 'plain']): T | null {
   log(`${label}: ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 600_000 });
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
     const parsed = JSON.parse(line);
-    if (typeof parsed.a3t === 'number' && typeof parsed.plain === 'number') return parsed;
+    if (keys.every((k) => typeof parsed[k] === 'number')) return parsed;
     log(`${label}: skipped (${parsed.error ?? 'no result'})`);
   } catch {
     log(`${label}: skipped (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`);
@@ -93,6 +95,40 @@ function peer(label: string, cmd: string, args: string[], env: Record<string, st
 
 const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const ratio = (a: number, b: number | null | undefined) => (b ? `${(a / b).toFixed(1)}×` : '—');
+
+/** cnn-small's PGD-AT step (10 PGD steps of 0.25·ε from a random start, ε = 0.3, Adam), batch 128. */
+async function cnnStep(): Promise<TrainStep> {
+  const model = { classifier: presetNetwork('cnn-small', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(1568) };
+  const objective = adversarial({ alpha: 0, beta: 0, eps: 0.3, attack: { ...ATTACKS['pgd-10'], stepSize: 0.25 } });
+  const step = await compileStep({ objective, model, batchSize: B, maxSteps: K, threads: THREADS });
+  step.init(keyFromSeed(1));
+  return step;
+}
+
+/** Our cnn-small PGD-AT step against PyTorch's, rounds interleaved; samples/s and the median per-round ratio. */
+async function cnnRows(): Promise<{ ours: number; torch: number | null; ratio: number | null; engine: string }> {
+  log(`ours: compiling cnn-small's PGD-AT step (batch ${B}, 10 attack steps, ${K} steps per session run)`);
+  const step = await cnnStep();
+  const x = uniform(keyFromSeed(4), K * B * 784);
+  const y = BigInt64Array.from({ length: K * B }, (_, i) => BigInt(i % 10));
+  const keys = Array.from({ length: K }, (_, i) => fold(keyFromSeed(5), i));
+  const ours: number[] = [];
+  const torch: number[] = [];
+  let engine = '';
+  for (let r = 0; r < ROUNDS; r++) {
+    ours.push(B * (await rate(() => step.run(x, y, keys), K, SECONDS)));
+    let line = `cnn round ${r + 1}/${ROUNDS}: a3t ${fmt(ours[r])} samples/s`;
+    const t = flag('skip-torch') ? null : peer<{ pgdat: number; engine: string }>('torch cnn', 'python3', ['bench/peers/torch_cnn_step.py', '--seconds', String(SECONDS), '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' }, ['pgdat']);
+    if (t) {
+      torch.push(t.pgdat);
+      engine = t.engine;
+      line += `; PyTorch ${fmt(t.pgdat)} samples/s`;
+    }
+    log(line);
+  }
+  await step.program.release();
+  return { ours: median(ours), torch: torch.length ? median(torch) : null, ratio: torch.length ? median(torch.map((t, i) => ours[i] / t)) : null, engine };
+}
 
 async function main() {
   log(`ours: compiling the A3T and plain steps (batch ${B}, ${K} steps per session run, ${THREADS} threads)`);
@@ -151,8 +187,18 @@ async function main() {
   console.log(`\nA3T step: ${fmt(a3t.flops / 1e6, 0)} MFLOP of matrix products per step, ${fmt(gflops.step, 1)} GFLOP/s achieved;`);
   console.log(`the same ${gemm.count} products alone in ONNX Runtime: ${fmt(gflops.gemm, 1)} GFLOP/s (step reaches ${((100 * gflops.step) / gflops.gemm).toFixed(0)}% of it).`);
   for (const [name, r] of rows.slice(1)) if (r) console.log(`${name}: ${r.engine}`);
+  const cnn = flag('skip-cnn') ? null : await cnnRows();
+  if (cnn) {
+    console.log(`\nA PGD-AT step of cnn-small (10 PGD steps, ε = 0.3, Adam), batch ${B} (samples/s)\n`);
+    console.log('| engine | PGD-AT step | ours ÷ it |');
+    console.log('| --- | ---: | ---: |');
+    console.log(`| a3t (ONNX Runtime, ${THREADS} threads) | ${fmt(cnn.ours)} | |`);
+    console.log(`| PyTorch (OpenBLAS 1 thread, 2 torch threads) | ${fmt(cnn.torch)} | ${cnn.ratio ? `${cnn.ratio.toFixed(2)}×` : '—'} |`);
+    if (cnn.engine) console.log(`\nPyTorch: ${cnn.engine}`);
+  }
   if (JSON_OUT) {
     const out = {
+      cnn: cnn && { ours: cnn.ours, torch: cnn.torch, torch_ratio: cnn.ratio },
       a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null, torch_ratio: torchRatio?.a3t ?? null },
       plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null, torch_ratio: torchRatio?.plain ?? null },
       gflops,
