@@ -83,16 +83,16 @@ export function check<T>(key: string, s: Setting, v: T): T {
   return v;
 }
 
-/** Parse the text of a flag's value; errors name the setting as `check` does. */
+/**
+ * Parse the text of a flag's value. A number (or list) out of range gets `check`'s message, word for word
+ * the library's; text that is not a value of the right type at all is quoted as given.
+ */
 export function parseValue(key: string, s: Setting, text: string): unknown {
-  const fail = (): never => {
-    throw new SettingError(key, `${named(key, s)} must be ${accepted(s)}, got '${text}'`);
-  };
-  if (s.kind === 'text') return text;
-  if (s.kind === 'choice') return s.choices!.includes(text) ? text : fail();
+  if (s.kind === 'text' || s.kind === 'choice') return check(key, s, text);
   const num = (t: string) => (t.trim() === '' ? NaN : Number(t));
   const v = s.kind === 'ints' || s.kind === 'numbers' ? text.split(',').map(num) : num(text);
-  return isValid(s, v) ? v : fail();
+  if ([v].flat().some((n) => !Number.isFinite(n))) throw new SettingError(key, `${named(key, s)} must be ${accepted(s)}, got '${text}'`);
+  return check(key, s, v);
 }
 
 /** One --help line: flag, placeholder, help and what it accepts. */
@@ -117,6 +117,8 @@ export interface TrainConfig {
   beta: number;
   /** ε of the training examples. */
   trainEps: number;
+  /** Epochs over which the training ε rises linearly from 0 (0: none). */
+  epsWarmup: number;
   /** The training objective: the paper's (α, β) family, or TRADES. */
   objective: 'adversarial' | 'trades';
   /** How the family's training examples are made: FGSM (the paper) or PGD (PGD-AT, A3T with PGD). */
@@ -157,6 +159,7 @@ export const TRAIN_SETTINGS: { readonly [K in keyof TrainConfig]-?: Described<Tr
   alpha: { kind: 'number', flag: 'alpha', placeholder: 'A', min: 0, max: 1, default: 0.5, help: 'weight of the clean cross-entropy (set by --regime)' },
   beta: { kind: 'number', flag: 'beta', placeholder: 'B', min: 0, max: 1e6, default: 1, help: "weight of the encoder's adversarial loss (set by --regime)" },
   trainEps: { kind: 'number', flag: 'train-eps', placeholder: 'EPS', min: 0, max: 1, default: 0.25, help: "ε of the training examples (the paper's setup: 0.25)" },
+  epsWarmup: { kind: 'number', flag: 'eps-warmup', placeholder: 'EPOCHS', min: 0, max: 1e5, default: 0, help: 'epochs over which the training ε rises linearly from 0 (0: none)' },
   objective: { kind: 'choice', flag: 'objective', placeholder: 'NAME', choices: ['adversarial', 'trades'], default: 'adversarial', help: 'the (α, β) family or TRADES (set by --regime)' },
   trainAttack: { kind: 'choice', flag: 'train-attack', placeholder: 'NAME', choices: ['fgsm', 'pgd'], default: 'fgsm', help: 'how the training examples are made (set by --regime)' },
   attackSteps: { kind: 'int', flag: 'attack-steps', placeholder: 'N', min: 1, max: 1000, default: 10, help: "steps of the PGD training attack and of TRADES's inner maximisation" },

@@ -112,11 +112,11 @@ test('a3t eval runs the gradient-masking checks, with a given surrogate for the 
 test('bad flags exit with code 2 and a one-line message naming the flag and its range', () => {
   const cases: Array<[string[], RegExp]> = [
     [['train', '--bogus', '1'], /unknown flag --bogus/],
-    [['train', '--alpha', '1.5'], /--alpha must be a number in \[0, 1\], got '1\.5'/],
-    [['train', '--train-eps', '-0.1'], /trainEps \(--train-eps\) must be a number in \[0, 1\], got '-0\.1'/],
-    [['train', '--batch-size', '0'], /batchSize \(--batch-size\) must be an integer from 1 to 65536, got '0'/],
+    [['train', '--alpha', '1.5'], /--alpha must be a number in \[0, 1\], got 1\.5/],
+    [['train', '--train-eps', '-0.1'], /trainEps \(--train-eps\) must be a number in \[0, 1\], got -0\.1/],
+    [['train', '--batch-size', '0'], /batchSize \(--batch-size\) must be an integer from 1 to 65536, got 0/],
     [['train', '--model', 'mlp:hidden=512-256,layer=3'], /layer "h3" \(where the discriminator reads\) names no layer/],
-    [['train', '--regime', 'gan'], /--regime must be one of plain, at, a2t, a3t, pgd-at, trades, a3t-pgd, got 'gan'/],
+    [['train', '--regime', 'gan'], /--regime must be one of plain, at, a2t, a3t, pgd-at, trades, a3t-pgd, got "gan"/],
     [['reproduce', '--regimes', 'plain,gan'], /--regimes must list regimes among/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ];

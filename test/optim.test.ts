@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import * as o from '../src/engine/ops.js';
 import { evaluate } from '../src/engine/reference.js';
 import { compile } from '../src/engine/runtime.js';
+import { A3tError } from '../src/errors.js';
 import type { DType, Tensor } from '../src/engine/tensor.js';
 import { type AdamOptions, adam } from '../src/optim/adam.js';
 import type { Optimizer } from '../src/optim/optimizer.js';
@@ -190,7 +191,7 @@ for (const c of SGD_CASES) {
 
 // ---- hyper-parameter checks ------------------------------------------------------------------------
 
-test('adam rejects bad hyper-parameters with a RangeError naming the parameter', () => {
+test('adam rejects bad hyper-parameters with a usage error naming the parameter', () => {
   const bad: Array<[AdamOptions, RegExp]> = [
     [{ lr: 0 }, /adam lr/],
     [{ lr: -1e-3 }, /adam lr/],
@@ -207,14 +208,14 @@ test('adam rejects bad hyper-parameters with a RangeError naming the parameter',
   for (const [opts, pattern] of bad)
     assert.throws(
       () => adam(opts),
-      (e: unknown) => e instanceof RangeError && pattern.test(e.message),
+      (e: unknown) => e instanceof A3tError && e.kind === 'usage' && pattern.test(e.message),
       `adam(${JSON.stringify(opts)})`,
     );
   // Boundary values that are fine.
   assert.doesNotThrow(() => adam({ beta1: 0, beta2: 0, eps: 0, weightDecay: 0, lr: 1e-9 }));
 });
 
-test('sgd rejects bad hyper-parameters with a RangeError naming the parameter', () => {
+test('sgd rejects bad hyper-parameters with a usage error naming the parameter', () => {
   const bad: Array<[SgdOptions, RegExp]> = [
     [{ lr: 0 }, /sgd lr/],
     [{ lr: -0.1 }, /sgd lr/],
@@ -227,7 +228,7 @@ test('sgd rejects bad hyper-parameters with a RangeError naming the parameter', 
   for (const [opts, pattern] of bad)
     assert.throws(
       () => sgd(opts),
-      (e: unknown) => e instanceof RangeError && pattern.test(e.message),
+      (e: unknown) => e instanceof A3tError && e.kind === 'usage' && pattern.test(e.message),
       `sgd(${JSON.stringify(opts)})`,
     );
   assert.doesNotThrow(() => sgd({ lr: 1, momentum: 0.99, weightDecay: 0 }));

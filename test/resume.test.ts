@@ -27,10 +27,12 @@ function assertSameModel(a: string, b: string): void {
   for (const f of ['checkpoint.a3t', 'model.onnx']) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} of ${b} differs from ${a}`);
 }
 
-test('a run killed with SIGKILL mid-epoch, resumed with --resume, ends bit-identical to an uninterrupted run', async () => {
-  const killed = join(tmp, 'killed');
-  const uninterrupted = startA3t(['train', ...SMALL, '--out', whole]).done;
-  const run = startA3t(['train', ...SMALL, '--out', killed]);
+/** Train into `name` and into a copy killed with SIGKILL after its first checkpoint, then resumed; both end the same. */
+async function killAndResume(name: string, args: readonly string[]): Promise<void> {
+  const dir = join(tmp, name);
+  const killed = join(tmp, `${name}-killed`);
+  const uninterrupted = startA3t(['train', ...args, '--out', dir]).done;
+  const run = startA3t(['train', ...args, '--out', killed]);
   while (!existsSync(join(killed, 'state.a3t'))) await sleep(10);
   await sleep(150);
   run.child.kill('SIGKILL');
@@ -44,10 +46,20 @@ test('a run killed with SIGKILL mid-epoch, resumed with --resume, ends bit-ident
   assert.match(resumed.stderr, new RegExp(`resuming .*killed after epoch ${at} of 4`));
   const full = await uninterrupted;
   assert.equal(full.code, 0, full.stderr);
-  assertSameModel(whole, killed);
-  assert.deepEqual(readCheckpoint(join(killed, 'state.a3t')).tensors, readCheckpoint(join(whole, 'state.a3t')).tensors, 'optimizer state too');
-  assert.equal(noTimes(readFileSync(join(killed, 'metrics.jsonl'), 'utf8')), noTimes(readFileSync(join(whole, 'metrics.jsonl'), 'utf8')));
+  assertSameModel(dir, killed);
+  assert.deepEqual(readCheckpoint(join(killed, 'state.a3t')).tensors, readCheckpoint(join(dir, 'state.a3t')).tensors, 'optimizer state too');
+  assert.equal(noTimes(readFileSync(join(killed, 'metrics.jsonl'), 'utf8')), noTimes(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')));
   assert.equal(JSON.parse(readFileSync(join(killed, 'summary.json'), 'utf8')).resumedAfter, at);
+}
+
+test('a run killed with SIGKILL mid-epoch, resumed with --resume, ends bit-identical to an uninterrupted run', () => killAndResume('whole', SMALL));
+
+test('a cnn-small run with batch norm killed with SIGKILL and resumed ends bit-identical too (running statistics included)', async () => {
+  const cnn = join(tmp, 'cnn-bn.json');
+  writeFileSync(cnn, JSON.stringify({ layers: [{ type: 'conv2d', filters: 8, kernel: 4, stride: 2, padding: 1 }, { type: 'batchNorm' }, { type: 'relu' }, { type: 'conv2d', filters: 16, kernel: 4, stride: 2, padding: 1 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', units: 10 }] }));
+  await killAndResume('cnn', [...SMALL, '--model', 'cnn-small', '--regime', 'pgd-at', '--attack-steps', '2']);
+  await killAndResume('cnn-bn', [...SMALL, '--model', cnn]);
+  assert.ok(readCheckpoint(join(tmp, 'cnn-bn', 'checkpoint.a3t')).tensors.stats, 'the checkpoint holds the running statistics');
 });
 
 test('a damaged latest state falls back to the previous one, saying so, and still ends bit-identical', async () => {

@@ -41,6 +41,14 @@ export function parseArgs(command: string, argv: readonly string[], specs: Flags
   return { flags, positional };
 }
 
+/** Parse a command's arguments, or print its help and return null when asked for it (--help, -h). */
+export function parseOrHelp(command: string, usage: string, argv: readonly string[], specs: Flags, maxPositional = 0): Parsed | null {
+  const p = parseArgs(command, argv, specs, maxPositional);
+  if (!p.flags.help) return p;
+  process.stdout.write(helpText(command, usage, specs));
+  return null;
+}
+
 export function helpText(command: string, usage: string, specs: Flags): string {
   const all = Object.values({ ...specs, ...COMMON });
   const width = Math.max(...all.map((s) => s.flag.length + (s.kind === 'flag' ? 2 : 3 + (s.placeholder ?? 'VALUE').length)));

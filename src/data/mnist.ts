@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { usageError } from '../errors.js';
 import { DataError, type IdxArray, readIdx } from './idx.js';
 
 /** Images row-major `count × features`, pixels scaled to [0, 1]; one label per image. */
@@ -75,7 +76,7 @@ function loadSplit(imagesFile: string, labelsFile: string, classes: number): { s
  */
 export function loadDataset(dir: string = defaultDataDir(), classes = 10): Dataset {
   if (!(Number.isInteger(classes) && classes >= 1 && classes <= 256)) {
-    throw new RangeError(`classes must be an integer in [1, 256], got ${classes}`);
+    throw usageError(`classes must be an integer in [1, 256], got ${classes}`);
   }
   const expected = `expected a directory holding ${Object.values(FILES).join(', ')} (each raw or .gz)`;
   if (!existsSync(dir)) throw new DataError(`${dir}: data directory not found, ${expected}`);

@@ -1,7 +1,7 @@
 // Reading a whole ONNX ModelProto into plain data: the interface, initializers decoded to numbers,
 // and the nodes with their attributes. Every size is checked against the bytes before it is used.
-import { type OnnxValue, OnnxFormatError, readOnnxInfo } from './onnx-info.js';
-import { ProtoError, type ProtoField, readFields, readVarint } from './protobuf.js';
+import { type OnnxValue, OnnxFormatError, fields, readOnnxInfo } from './onnx-info.js';
+import { readVarint } from './protobuf.js';
 
 export interface OnnxTensor {
   name: string;
@@ -41,15 +41,6 @@ export interface OnnxGraph {
 
 /** The ONNX data types whose values are decoded, by element width in raw_data. */
 const DECODED: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 11: 8, 12: 4, 13: 8 };
-
-function fields(bytes: Uint8Array, what: string): ProtoField[] {
-  try {
-    return readFields(bytes);
-  } catch (e) {
-    if (e instanceof ProtoError) throw new OnnxFormatError(`${what} is not valid protobuf (${e.message})`);
-    throw e;
-  }
-}
 
 // readFields rounds varints to doubles, which loses the sign of negative int64 values (axis -1 is
 // written as 2^64 − 1), and reads fixed64 doubles as integers: numbers are decoded from raw fields.

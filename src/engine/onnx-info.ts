@@ -31,7 +31,8 @@ export interface OnnxInfo {
 const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
 export const ONNX_TYPE_NAMES: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
 
-function fields(bytes: Uint8Array, what: string): ProtoField[] {
+/** The fields of a message, a protobuf error reported as an OnnxFormatError about `what`. */
+export function fields(bytes: Uint8Array, what: string): ProtoField[] {
   try {
     return readFields(bytes);
   } catch (e) {

@@ -4,6 +4,7 @@ import type { AttackSpec } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
 import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
 import type { Split } from '../data/mnist.js';
+import { usageError } from '../errors.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
 
@@ -96,7 +97,7 @@ export interface SuiteOptions {
 
 export async function robustness(model: Model, bench: AttackBench, opts: SuiteOptions): Promise<RobustnessReport> {
   const norms = new Set(opts.attacks.map((a) => a.norm));
-  if (norms.size !== 1) throw new RangeError(`a suite's attacks must share one norm (its ε grid means one ball), got ${[...norms].join(' and ')}`);
+  if (norms.size !== 1) throw usageError(`a suite's attacks must share one norm (its ε grid means one ball), got ${[...norms].join(' and ')}`);
   const data = bench.data;
   const clean = await bench.clean(model);
   const worst = opts.epsilons.map(() => Uint8Array.from(clean));

@@ -1,5 +1,6 @@
 // Adam with bias correction (Kingma & Ba), L2 weight decay added to the gradient.
 import * as o from '../engine/ops.js';
+import { usageError } from '../errors.js';
 import { type Optimizer, checkRange } from './optimizer.js';
 
 export interface AdamOptions {
@@ -20,7 +21,7 @@ export function adam({ lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight
   checkRange('adam lr', lr, 0, Infinity, true);
   checkRange('adam beta1', beta1, 0, 1);
   checkRange('adam beta2', beta2, 0, 1, false);
-  if (beta1 >= 1 || beta2 >= 1) throw new RangeError(`adam betas must be below 1, got ${beta1} and ${beta2}`);
+  if (beta1 >= 1 || beta2 >= 1) throw usageError(`adam betas must be below 1, got ${beta1} and ${beta2}`);
   checkRange('adam eps', eps, 0, Infinity);
   checkRange('adam weight decay', weightDecay, 0, Infinity);
   return {

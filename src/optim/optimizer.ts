@@ -1,5 +1,6 @@
 // The optimizer contract: a graph transform (params, grads, state, step) -> (params', state').
 import type { Tensor } from '../engine/tensor.js';
+import { usageError } from '../errors.js';
 
 export interface Optimizer {
   readonly name: string;
@@ -11,5 +12,5 @@ export interface Optimizer {
 
 export function checkRange(what: string, v: number, lo: number, hi: number, loOpen = false): void {
   const ok = Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi;
-  if (!ok) throw new RangeError(`${what} must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
+  if (!ok) throw usageError(`${what} must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
 }

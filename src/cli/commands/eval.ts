@@ -20,7 +20,7 @@ import { evalJson, evalMarkdown, robustnessFigure } from '../../report/robustnes
 import { dataShape } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { loadModel } from '../../train/saved.js';
-import { type Flags, helpText, parseArgs } from '../args.js';
+import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
 
 const SUITE = ['fgsm', 'pgd-40', 'mim', 'apgd-ce'];
@@ -93,11 +93,8 @@ async function surrogateOf(flag: string | undefined, subject: Subject, data: Dat
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const p = parseArgs('eval', argv, FLAGS, 1);
-  if (p.flags.help) {
-    process.stdout.write(helpText('eval', 'RUN_DIR|CHECKPOINT|MODEL.onnx [flags]', FLAGS));
-    return;
-  }
+  const p = parseOrHelp('eval', 'RUN_DIR|CHECKPOINT|MODEL.onnx [flags]', argv, FLAGS, 1);
+  if (!p) return;
   const log = output(p.flags);
   const path = p.positional[0];
   if (!path) throw usageError('expected a run directory, a checkpoint or an ONNX model to evaluate (see a3t eval --help)');

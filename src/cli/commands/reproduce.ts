@@ -22,7 +22,7 @@ import { type RunResult, reproductionReport } from '../../report/reproduction.js
 import { type TrainConfig, checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { loadModel, saveModel } from '../../train/saved.js';
-import { type Flags, helpText, parseArgs } from '../args.js';
+import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
 import { REGIME_KEYS, configSettings, trainFlags } from '../train-flags.js';
 import { epochLine } from './train.js';
@@ -172,11 +172,8 @@ async function trainSurrogate(base: TrainConfig, data: Dataset, dir: string, not
 }
 
 export async function reproduceCommand(argv: string[]): Promise<void> {
-  const p = parseArgs('reproduce', argv, FLAGS);
-  if (p.flags.help) {
-    process.stdout.write(helpText('reproduce', '[flags]', FLAGS));
-    return;
-  }
+  const p = parseOrHelp('reproduce', '[flags]', argv, FLAGS);
+  if (!p) return;
   const log = output(p.flags);
   const quick = !!p.flags.quick;
   const names = ((p.flags.regimes as string) ?? 'plain,at,a2t,a3t').split(',');

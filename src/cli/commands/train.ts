@@ -14,7 +14,7 @@ import { DivergenceError } from '../../train/guard.js';
 import { type EpochMetrics, type TrainHooks, train } from '../../train/loop.js';
 import { saveModel } from '../../train/saved.js';
 import { type LoadedState, loadState, saveState } from '../../train/state-file.js';
-import { type Flags, type Parsed, helpText, parseArgs } from '../args.js';
+import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
 import { REGIME_FLAG, configSettings, trainFlags } from '../train-flags.js';
 
@@ -80,11 +80,8 @@ function continueRun(dir: string, { state, file, fallback }: LoadedState, note: 
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const p = parseArgs('train', argv, FLAGS);
-  if (p.flags.help) {
-    process.stdout.write(helpText('train', '[flags]', FLAGS));
-    return;
-  }
+  const p = parseOrHelp('train', '[flags]', argv, FLAGS);
+  if (!p) return;
   const out = output(p.flags);
   const resumeDir = p.flags.resume as string | undefined;
   const loaded = resumeDir === undefined ? undefined : openRun(resumeDir, p);

@@ -1,0 +1,61 @@
+// a3t's command line: the only place that wires data, training, evaluation and reports together.
+// A3tErrors print as one line (exit 2 for usage, 1 for input); anything else is a bug: its stack, exit 70.
+import { createRequire } from 'node:module';
+import { A3tError } from '../errors.js';
+import { evalCommand } from './commands/eval.js';
+import { reproduceCommand, reproduceWorker } from './commands/reproduce.js';
+import { trainCommand } from './commands/train.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  train: trainCommand,
+  eval: evalCommand,
+  reproduce: reproduceCommand,
+  __worker: reproduceWorker,
+};
+
+const USAGE = `usage: a3t <command> [flags]
+
+commands:
+  reproduce   the paper's Table 1 and Figure 2: four regimes × seeds, report in --out (try --quick)
+  train       train one model (any regime, any network) into a run directory
+  eval        how robust a model is: an a3t run directory, a checkpoint or any ONNX classifier
+
+a3t <command> --help shows a command's flags; a3t --version its version.
+`;
+
+const version = (): string => (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Run `a3t ...argv` (the words after the program); returns the exit code. */
+export async function main(argv: readonly string[], commands: Readonly<Record<string, (argv: string[]) => Promise<void>>> = COMMANDS): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`a3t ${version()}\n`);
+    return 0;
+  }
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval or reproduce; see a3t --help)\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof A3tError) {
+      process.stderr.write(`a3t ${command}: ${e.message}\n`);
+      return e.kind === 'usage' ? 2 : 1;
+    }
+    // A failed file operation (no space, no permission): its message names the call and the path.
+    const system = e as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof system.code === 'string' && typeof system.path === 'string' && system.syscall) {
+      process.stderr.write(`a3t ${command}: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`a3t ${command}: internal error — this is a bug in a3t ${version()}; please report it with the command line and this trace:\n${(e as Error)?.stack ?? String(e)}\n`);
+    return 70;
+  }
+}
