@@ -1,6 +1,8 @@
 // Programs: a traced graph compiled once into an ONNX Runtime session, run with checked feeds
 // and pre-allocated outputs; persistent state ping-pongs between two buffer sets.
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { type EmittedModel, type ValueInfo, emitLoopOnnx, emitOnnx } from './onnx.js';
 import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize } from './tensor.js';
@@ -73,7 +75,7 @@ export class Program {
   private flip = 0;
 
   /** Use `compile`. */
-  constructor(session: ort.InferenceSession, model: EmittedModel, stateNames: readonly string[], readonly nodeCount: number) {
+  constructor(session: ort.InferenceSession, model: EmittedModel, stateNames: readonly string[], readonly nodeCount: number, private readonly profilePrefix?: string) {
     this.session = session;
     this.inputs = model.inputs;
     this.outputs = model.outputs.filter((o) => !o.name.endsWith('__next'));
@@ -144,7 +146,13 @@ export class Program {
 
   /** End profiling (when compiled with profilePrefix); returns the profile file. */
   endProfiling(): string {
-    return (this.session as unknown as { endProfiling(): string }).endProfiling();
+    (this.session as unknown as { endProfiling(): void }).endProfiling();
+    // onnxruntime-node returns nothing: the file is the newest `<prefix>_<date>.json`.
+    const prefix = this.profilePrefix ?? '';
+    const dir = dirname(prefix);
+    const files = readdirSync(dir).filter((f) => join(dir, f).startsWith(`${prefix}_`) && f.endsWith('.json'));
+    if (!files.length) throw new Error(`no ONNX Runtime profile found with prefix ${prefix}`);
+    return join(dir, files.sort().at(-1)!);
   }
 
   async release(): Promise<void> {
@@ -179,5 +187,5 @@ export async function compile(opts: CompileOptions): Promise<Program> {
     enableProfiling: !!opts.profilePrefix,
     profileFilePrefix: opts.profilePrefix,
   });
-  return new Program(session, model, Object.keys(state), model.nodeCount);
+  return new Program(session, model, Object.keys(state), model.nodeCount, opts.profilePrefix && resolve(opts.profilePrefix));
 }
