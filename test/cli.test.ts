@@ -19,13 +19,16 @@ function a3t(...args: string[]) {
 
 const SMALL = ['--train-size', '5000', '--validation', '1000', '--epochs', '2', '--threads', '2'];
 const runs: Record<string, string> = {};
+/** What each run printed on stdout (with --json: one JSON document). */
+const printed: Record<string, string> = {};
 function trained(regime: string, seed = 1, tag = ''): string {
   const key = `${regime}-${seed}${tag}`;
   if (!runs[key]) {
     const dir = join(tmp, key);
-    const r = a3t('train', '--regime', regime, '--seed', String(seed), '--out', dir, ...SMALL);
+    const r = a3t('train', '--regime', regime, '--seed', String(seed), '--out', dir, '--json', ...SMALL);
     assert.equal(r.code, 0, r.stderr);
     runs[key] = dir;
+    printed[dir] = r.stdout;
   }
   return runs[key];
 }
@@ -36,6 +39,18 @@ test('a small AT run is far more robust to FGSM than a small plain run', () => {
   const at = summary(trained('at')).test['0.1'];
   assert.ok(plain.clean > 0.85 && at.clean > 0.85, `both learn: plain ${plain.clean}, AT ${at.clean}`);
   assert.ok(at.fgsm > plain.fgsm + 0.2, `AT FGSM ${at.fgsm} vs plain ${plain.fgsm}`);
+});
+
+test('--json prints the run summary as the only thing on stdout; progress stays on stderr', () => {
+  const dir = trained('plain');
+  const json = JSON.parse(printed[dir]);
+  assert.deepEqual(json.test, summary(dir).test);
+  assert.equal(json.dir, dir);
+  assert.equal(json.model, 'mlp');
+  const quiet = a3t('train', '--regime', 'plain', '--out', join(tmp, 'quiet'), '--quiet', '--json', '--train-size', '2000', '--validation', '500', '--epochs', '1', '--threads', '2');
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '', 'nothing on stderr with --quiet');
+  assert.equal(JSON.parse(quiet.stdout).epochs, 1);
 });
 
 test('an A3T run reports the discriminator accuracies of Figure 2 every epoch, as fractions', () => {
@@ -140,4 +155,24 @@ test('an existing run directory is kept unless --force; a bad data directory is 
   assert.equal(d.code, 1);
   assert.match(d.stderr, /nowhere/);
   assert.doesNotMatch(d.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a3t eval MODEL.onnx attacks a PyTorch export: its clean accuracy is ONNX Runtime\'s on the file, and attacks only lower it', async () => {
+  const out = join(tmp, 'onnx-eval');
+  const file = 'test/fixtures/cnn-dynamic.onnx';
+  const r = a3t('eval', file, '--attacks', 'fgsm,pgd-10', '--eps', '0,0.1,0.3', '--count', '300', '--no-checks', '--json', '--quiet', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const test = loadDataset().test;
+  const session = await ort.InferenceSession.create(file);
+  const z = (await session.run({ x: new ort.Tensor('float32', test.images.subarray(0, 300 * 784), [300, 1, 28, 28]) })).y.data as Float32Array;
+  let hits = 0;
+  for (let i = 0; i < 300; i++) {
+    const row = Array.from(z.subarray(i * 10, i * 10 + 10));
+    hits += +(row.indexOf(Math.max(...row)) === test.labels[i]);
+  }
+  assert.equal(j.clean, hits / 300);
+  for (const a of j.attacks) assert.ok(a.accuracy[1] <= j.clean && a.accuracy[2] <= a.accuracy[1], `${a.name}: ${a.accuracy}`);
+  assert.deepEqual(j.notes, undefined, 'nothing stripped from this export');
+  assert.ok(j.model.endsWith('test/fixtures/cnn-dynamic.onnx') && !j.model.startsWith('/'), `the report names the file relative to itself: ${j.model}`);
 });
