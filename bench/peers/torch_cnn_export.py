@@ -15,21 +15,10 @@ import os
 import sys
 import time
 
-# OpenBLAS's own pthreads fight torch's OpenMP threads on a small machine; the caller's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-try:
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except Exception as e:  # e.g. a pyenv python3 without Debian's python3-torch: retry once with the system python
-    SYS_PY = "/usr/bin/python3"
-    if not os.environ.get("A3T_PEER_REEXEC") and os.path.exists(SYS_PY) \
-            and os.path.realpath(sys.executable) != os.path.realpath(SYS_PY):
-        os.environ["A3T_PEER_REEXEC"] = "1"
-        os.execv(SYS_PY, [SYS_PY] + sys.argv)
-    print(json.dumps({"error": f"torch not available: {e}"}))
-    sys.exit(3)
+from torch_common import pgd_robust, torch  # loads torch, or says why not
+import numpy as np
+import torch.nn as nn
+import torch.nn.functional as F
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", default="cnn-small.onnx")
@@ -111,27 +100,12 @@ with torch.no_grad():
 clean = int(right.sum()) / len(yte)
 
 
-@torch.no_grad()
-def pgd(x, y, eps, steps, size, gen):
-    """1 where the clean point and every iterate (the start and the last one included) are classified correctly."""
-    ok = model(x).argmax(1) == y
-    xi = (x + eps * (2 * torch.rand(x.shape, generator=gen) - 1)).clamp_(0, 1)
-    for _ in range(steps):
-        with torch.enable_grad():
-            xi.requires_grad_(True)
-            z = model(xi)
-            (g,) = torch.autograd.grad(F.cross_entropy(z, y, reduction="sum"), xi)
-        ok &= z.argmax(1) == y
-        xi = torch.min(torch.max(xi + size * g.sign(), x - eps), x + eps).clamp_(0, 1)
-    return ok & (model(xi).argmax(1) == y)
-
-
 count = min(args.count, len(xte))
 clean_count = int(right[:count].sum()) / max(count, 1)  # what `a3t eval --count N` calls clean
 robust = {}
 for eps in [float(v) for v in args.eps.split(",") if v.strip()]:
     gen = torch.Generator().manual_seed(args.seed)  # the same starts for an eps whatever the list holds
-    hits = sum(int(pgd(xte[b:min(b + ROWS, count)], yte[b:min(b + ROWS, count)], eps, 40, 2.5 * eps / 40, gen).sum())
+    hits = sum(int(pgd_robust(model, xte[b:min(b + ROWS, count)], yte[b:min(b + ROWS, count)], eps, 40, 2.5 * eps / 40, gen).sum())
                for b in range(0, count, ROWS))
     robust[str(eps)] = hits / max(count, 1)
 seconds = time.perf_counter() - t_start

@@ -5,16 +5,9 @@ import os
 import sys
 import time
 
-# OpenBLAS's own pthreads fight torch's OpenMP threads on a small machine; the caller's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-try:
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except Exception as e:
-    print(json.dumps({"error": f"torch not available: {e}"}))
-    sys.exit(3)
+from torch_common import pgd_robust, torch  # loads torch, or says why not
+import numpy as np
+import torch.nn as nn
 
 ap = argparse.ArgumentParser()
 ap.add_argument("dir", help="folder holding job.json, params.f32, images.f32, labels.u8")
@@ -44,19 +37,8 @@ images = torch.from_numpy(np.fromfile(os.path.join(args.dir, "images.f32"), dtyp
 labels = torch.from_numpy(np.fromfile(os.path.join(args.dir, "labels.u8"), dtype=np.uint8)).long()
 
 
-@torch.no_grad()
 def pgd(x, y):
-    """1 where the clean point and every iterate (the start and the last one included) are classified correctly."""
-    ok = model(x).argmax(1) == y
-    xi = (x + eps * (2 * torch.rand_like(x) - 1)).clamp_(0, 1)
-    for _ in range(steps):
-        with torch.enable_grad():
-            xi.requires_grad_(True)
-            z = model(xi)
-            (g,) = torch.autograd.grad(F.cross_entropy(z, y, reduction="sum"), xi)
-        ok &= z.argmax(1) == y
-        xi = torch.min(torch.max(xi + size * g.sign(), x - eps), x + eps).clamp_(0, 1)
-    return ok & (model(xi).argmax(1) == y)
+    return pgd_robust(model, x, y, eps, steps, size)
 
 
 pgd(images[:rows], labels[:rows])  # warm-up

@@ -5,20 +5,9 @@ import os
 import sys
 import time
 
-# OpenBLAS's own pthreads fight torch's OpenMP threads on a small machine; the caller's setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except Exception as e:  # e.g. a pyenv python3 without Debian's python3-torch: retry once with the system python
-    SYS_PY = "/usr/bin/python3"
-    if not os.environ.get("A3T_PEER_REEXEC") and os.path.exists(SYS_PY) \
-            and os.path.realpath(sys.executable) != os.path.realpath(SYS_PY):
-        os.environ["A3T_PEER_REEXEC"] = "1"
-        os.execv(SYS_PY, [SYS_PY] + sys.argv)
-    print(json.dumps({"error": f"torch not available: {e}"}))
-    sys.exit(3)
+from torch_common import torch  # loads torch, or says why not
+import torch.nn as nn
+import torch.nn.functional as F
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--seconds", type=float, default=3.0)
