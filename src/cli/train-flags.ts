@@ -10,7 +10,7 @@ import type { Flags, Parsed } from './args.js';
 /** The settings a regime fixes: flags of `a3t train` only (`a3t reproduce` runs each regime as it is). */
 export const REGIME_KEYS: readonly TrainKey[] = ['alpha', 'beta', 'objective', 'trainAttack'];
 
-export const REGIME_FLAG: Setting = { kind: 'choice', flag: 'regime', placeholder: 'NAME', choices: Object.keys(REGIMES), help: 'plain, at, a2t, a3t, pgd-at, trades or a3t-pgd: sets alpha, beta, the objective and the training attack (default a3t)' };
+export const REGIME_FLAG: Setting = { kind: 'choice', flag: 'regime', placeholder: 'NAME', choices: Object.keys(REGIMES), help: 'sets alpha, beta, the objective and the training attack (default a3t)' };
 
 const withDefault = (s: Setting & { default: unknown }): Setting =>
   s.default === undefined || typeof s.default === 'object' ? s : { ...s, help: `${s.help} (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})` };
