@@ -58,6 +58,10 @@ test('a well-formed file whose tensors do not match the declared model is refuse
   assert.throws(() => loadModel(dir), /classifier holds \d+ values, its declared shape needs \d+/);
   writeCheckpoint(file, { meta: good.meta, tensors: { ...good.tensors, extra: Float32Array.of(1) } });
   assert.throws(() => loadModel(dir), /holds an unknown tensor 'extra'/);
+  const tampered = structuredClone(good.meta) as { model: { classifier: { layers: Array<{ units?: number }> } } };
+  tampered.model.classifier.layers[0].units = 17;
+  writeCheckpoint(file, { meta: tampered as unknown as Record<string, unknown>, tensors: good.tensors });
+  assert.throws(() => loadModel(dir), /declares a model that does not match its config/);
   writeCheckpoint(file, { meta: { ...good.meta, kind: 'something else' }, tensors: good.tensors });
   assert.throws(() => loadModel(dir), /not a trained-model checkpoint/);
   writeCheckpoint(file, { meta: good.meta, tensors: { classifier: params.classifier.map((v, i) => (i === 5 ? Infinity : v)) } });

@@ -18,7 +18,7 @@ export interface AttackResult {
   robust: Uint8Array;
   /** Per example: the first misclassified point found, else the last point of the last restart. */
   adversarial: Float32Array;
-  /** 1 where the last point the attack reached (of its last restart) is classified correctly. */
+  /** 1 where the last point the attack reached (in the last restart the example ran) is classified correctly. */
   final: Uint8Array;
   /** The last points themselves, when asked for. */
   last?: Float32Array;

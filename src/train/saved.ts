@@ -10,9 +10,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { RUN_FILES } from '../io/rundir.js';
 import type { ModelConfig, Parameters } from '../model/config.js';
 import { inferenceModel } from '../model/export.js';
-import { type NetworkSpec, network } from '../model/network.js';
+import { type DataShape, type NetworkSpec, network } from '../model/network.js';
 import { specsSize } from '../nn/params.js';
-import { type TrainConfig, makeConfig } from './config.js';
+import { type TrainConfig, makeConfig, modelOf } from './config.js';
 import { objectiveOf } from './objective-of.js';
 import { STATS } from './step.js';
 
@@ -21,6 +21,14 @@ export interface SavedModel {
   model: ModelConfig;
   params: Parameters;
   file: string;
+}
+
+/** The data shape a saved network was built for: its input as an image, its last layer's units as classes. */
+function dataShapeOf(spec: NetworkSpec): DataShape {
+  const input = Array.isArray(spec?.input) ? spec.input : [];
+  const last = Array.isArray(spec?.layers) ? spec.layers[spec.layers.length - 1] : undefined;
+  const classes = last?.type === 'dense' ? last.units : 0;
+  return { image: input.length === 3 ? [input[0], input[1], input[2]] : [1, 1, input[0]], classes };
 }
 
 /** How many values each group of a run holds: the objective's parameter groups and the running statistics. */
@@ -80,6 +88,9 @@ export function loadModel(path: string): SavedModel {
   let sizes: Record<string, number>;
   try {
     config = makeConfig(rawConfig);
+    // The saved network must be exactly what its config makes of data of its shape: a file cannot slip in another.
+    const expected = modelOf(config, dataShapeOf(model.classifier));
+    if (JSON.stringify(expected) !== JSON.stringify(model)) return fail(`declares a model that does not match its config (expected ${JSON.stringify(expected).slice(0, 200)}...)`);
     sizes = groupSizes(config, model);
   } catch (e) {
     if (!(e instanceof A3tError)) throw e;

@@ -17,7 +17,7 @@ import { readModelFile } from '../../io/checkpoint.js';
 import { importOnnx } from '../../model/onnx-import.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { evalJson, evalMarkdown, robustnessFigure } from '../../report/robustness.js';
-import { dataShape } from '../../train/config.js';
+import { type TrainConfig, dataShape } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { loadModel } from '../../train/saved.js';
 import { type Flags, parseOrHelp } from '../args.js';
@@ -49,8 +49,8 @@ const FLAGS: Flags = {
 /** What is evaluated: the model, how to train a transfer surrogate like it, and a name for reports. */
 interface Subject {
   model: Model;
-  /** Training settings of a plain model of the same kind, for the transfer check. */
-  surrogate: { model: unknown; seed: number };
+  /** The network and seed of a plain model of the same kind, trained for the transfer check. */
+  surrogate: { model: TrainConfig['model']; seed: number };
   file: string;
   /** Notes about the model (e.g. an ONNX import's warnings). */
   notes: string[];
@@ -86,7 +86,7 @@ async function surrogateOf(flag: string | undefined, subject: Subject, data: Dat
     return { model: m, what: `${s.file} (given)` };
   }
   const { model, seed } = subject.surrogate;
-  const settings = { ...regimeSettings(REGIMES.plain), model: model as string, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
+  const settings = { ...regimeSettings(REGIMES.plain), model, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
   note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${seed})`);
   const r = await train(settings, data);
   return { model: networkModel(r.model.classifier, r.params), what: `plain training of ${r.model.classifier.name}, 2 epochs on 20,000 images, seed ${seed}, trained by a3t eval` };
