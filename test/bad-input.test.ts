@@ -188,6 +188,7 @@ test('a training state is checked field by field and tensor by tensor against th
     [{ kind: 'a3t-model' }, /not a training state \(kind "a3t-model", expected 'a3t-train-state'\)/],
     [{ config: { ...good.config, alpha: 2 } }, /declares an invalid config: --alpha must be a number in \[0, 1\], got 2/],
     [{ config: { ...good.config, model: 'mlp:hidden=8-9,layer=1' } }, /declares a model that does not match its config/],
+    [{ data: { ...good.data, shape: { image: [1, 12], classes: 3 } as unknown as TrainState['data']['shape'] } }, /has no data sizes, shape and checksum/],
     [{ epoch: 2 }, /epoch 2 is not in 1\.\.1/],
     [{ history: [] }, /history does not hold one entry per epoch 1\.\.1/],
     [{ tensors: { ...good.tensors, classifier: classifier.subarray(1) } }, /tensor 'classifier' holds \d+ values, the declared model needs \d+/],

@@ -112,7 +112,7 @@ test('batch norm: a training step moves the running statistics by the momentum t
   await step.program.release();
 });
 
-test('dropout draws a mask in training only; inference is deterministic and uses the running statistics', async () => {
+test('inference ignores dropout (deterministic) and normalises with the running statistics it is given', async () => {
   const net = network(BN_NET);
   const p = initGroup(paramGroup('classifier', net.params), keyFromSeed(1));
   const stats = Float32Array.of(0.1, -0.2, 2, 0.5);
@@ -160,7 +160,7 @@ test('the exported ONNX model of a CNN with batch norm gives our logits in a pla
   assert.ok(closeness(out.logits.data as Float32Array, mine, 1e-6, 1e-5) <= 1);
 });
 
-test('compile refuses nothing a network traces: a cnn-madry forward pass runs with a named batch', async () => {
+test('a cnn-madry forward pass compiles and runs with a named batch', async () => {
   const spec = presetNetwork('cnn-madry', MNIST);
   const net = network(spec);
   const w = { params: paramGroup('classifier', net.params).views };

@@ -58,6 +58,9 @@ interface LayerKind<L extends LayerSpec> {
   apply(l: L & { name: string }, w: Weights, x: Tensor, pass: Pass): Tensor;
 }
 
+/** [batch, ...] as rows [batch, features] (a no-op on rows). */
+export const flatRows = (x: Tensor): Tensor => o.reshape(x, [x.shape[0], -1]);
+
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 function positiveInt(field: string, v: unknown, max = 1 << 16): void {
@@ -157,7 +160,7 @@ export const LAYERS: Kinds = {
   sigmoid: activation(o.sigmoid),
   tanh: activation(o.tanh),
   leakyRelu: { fields: ['slope'], check: (l) => fraction('slope', l.slope, 0, 1, true), shape: (_l, input) => [...input], apply: (l, _w, x) => o.leakyRelu(x, l.slope) },
-  flatten: { fields: [], check: () => {}, shape: (_l, input) => [input.reduce((a, b) => a * b, 1)], apply: (_l, _w, x) => o.reshape(x, [x.shape[0], -1]) },
+  flatten: { fields: [], check: () => {}, shape: (_l, input) => [input.reduce((a, b) => a * b, 1)], apply: (_l, _w, x) => flatRows(x) },
   dropout: {
     fields: ['rate'],
     check: (l) => fraction('rate', l.rate, 0, 1, true),

@@ -5,7 +5,7 @@ import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { inputError } from '../errors.js';
 import type { ParamSpec } from '../nn/params.js';
-import { type ExampleShape, LAYERS, type LayerSpec, LayerSettingError, type LayerType, type NamedLayer, type Pass, type Weights } from './layers.js';
+import { type ExampleShape, LAYERS, flatRows, type LayerSpec, LayerSettingError, type LayerType, type NamedLayer, type Pass, type Weights } from './layers.js';
 
 /** A resolved network: what checkpoints store. */
 export interface NetworkSpec {
@@ -145,4 +145,4 @@ export function network(spec: NetworkSpec): Network {
 }
 
 /** The discriminator's input: the encoder's output as rows [batch, featureSize]. */
-export const flatFeatures = (z: Tensor): Tensor => (z.shape.length === 2 ? z : o.reshape(z, [z.shape[0], -1]));
+export const flatFeatures = flatRows;

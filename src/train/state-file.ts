@@ -24,6 +24,7 @@ export function saveState(dir: string, state: TrainState): void {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const count = (v: unknown, lo = 0): v is number => Number.isSafeInteger(v) && (v as number) >= lo;
+const isDataShape = (v: unknown): boolean => isObject(v) && Array.isArray(v.image) && v.image.length === 3 && v.image.every((n) => count(n, 1)) && count(v.classes, 1);
 
 /** A training state file, checked field by field and tensor by tensor against the model it declares. */
 export function readState(file: string): TrainState {
@@ -35,7 +36,7 @@ export function readState(file: string): TrainState {
   if (m.kind !== KIND) fail(`not a training state (kind ${JSON.stringify(m.kind)}, expected '${KIND}')`);
   if (!isObject(m.config)) return fail('has no config');
   const d = m.data;
-  if (!isObject(d) || !count(d.train, 1) || !count(d.validation) || !count(d.crc) || !isObject(d.shape)) fail('has no data sizes, shape and checksum');
+  if (!isObject(d) || !count(d.train, 1) || !count(d.validation) || !count(d.crc) || !isDataShape(d.shape)) fail('has no data sizes, shape and checksum');
   let config: TrainConfig;
   let model;
   try {
