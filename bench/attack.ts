@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ATTACKS } from '../src/attacks/spec.js';
+import { imagesOf } from '../src/data/selection.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { compileAttack } from '../src/eval/attack-runner.js';
@@ -55,7 +56,7 @@ async function main() {
   const data = loadDataset();
   const f = data.test.features;
   if (!(Number.isInteger(COUNT) && COUNT >= 1 && COUNT <= data.test.count)) throw new RangeError(`--count must be an integer in 1..${data.test.count}, got ${COUNT}`);
-  const subset = (n: number): Split => ({ images: data.test.images.subarray(0, n * f), labels: data.test.labels.subarray(0, n), count: n, features: f });
+  const subset = (n: number): Split => ({ pixels: data.test.pixels.subarray(0, n * f), labels: data.test.labels.subarray(0, n), count: n, features: f });
   const test = subset(COUNT);
 
   // FGSM adversarial training for one epoch: a few seconds, and a model whose PGD accuracy is neither ~0 nor ~clean.
@@ -87,7 +88,7 @@ async function main() {
     const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     writeFileSync(join(dir, 'params.f32'), trained.params.classifier);
-    writeFileSync(join(dir, 'images.f32'), test.images);
+    writeFileSync(join(dir, 'images.f32'), imagesOf(test));
     writeFileSync(join(dir, 'labels.u8'), test.labels);
     for (let r = 0; r < ROUNDS; r++) {
       t0 = performance.now();

@@ -9,15 +9,16 @@ import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/a
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { type Split, loadDataset } from '../src/data/mnist.js';
-import { take } from '../src/data/selection.js';
+import { imagesOf, take } from '../src/data/selection.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { type Model, maskedModel, networkModel } from '../src/eval/model.js';
-import { mean } from '../src/eval/predict.js';
+import { compileLogits, correctness, mean } from '../src/eval/predict.js';
+import { compileAccuracy } from '../src/eval/validation.js';
 import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
 import { REGIMES, regimeSettings } from '../src/objectives/regimes.js';
-import { train } from '../src/train/loop.js';
+import { type TrainResult, train } from '../src/train/loop.js';
 
 const F = 784;
 const THREADS = 2;
@@ -29,6 +30,7 @@ const N = 256;
 /** The smaller set of the attacks that run nowhere else, and of the masked model (the runner's smallest bucket). */
 const SMALL = 64;
 
+let trained: TrainResult;
 let model: Model;
 let surrogate: Model;
 let data: Split;
@@ -52,6 +54,7 @@ before(async () => {
   const at = await train({ ...regimeSettings(REGIMES.at), trainEps: 0.1, epochs: 2, ...common }, mnist);
   // The transfer check's surrogate: plain training, another seed, 1 epoch.
   const plain = await train({ ...regimeSettings(REGIMES.plain), epochs: 1, seed: 7, ...common }, mnist);
+  trained = at;
   model = networkModel(at.model.classifier, at.params);
   surrogate = networkModel(plain.model.classifier, plain.params);
   data = take(mnist.test, N);
@@ -111,7 +114,7 @@ describe('attack properties on a trained model', () => {
       const r = await b.result(model, spec, eps);
       assert.equal(r.adversarial.length, n * F);
       assert.equal(r.robust.length, n);
-      const { worst, lo, hi } = perturbation(r.adversarial, x.images, n, spec.norm);
+      const { worst, lo, hi } = perturbation(r.adversarial, imagesOf(x), n, spec.norm);
       t.diagnostic(`${spec.name} at ε = ${eps}: accuracy ${pct(r.accuracy)} (clean ${pct(cleanAcc)}), largest ‖δ‖ − ε = ${(worst - eps).toExponential(2)}`);
       assert.ok(worst <= eps + 1e-6, `${spec.name}: largest ‖δ‖ ${worst} exceeds ε = ${eps}`);
       assert.ok(worst > eps / 2, `${spec.name}: largest ‖δ‖ ${worst}: the attack hardly moved`);
@@ -121,7 +124,7 @@ describe('attack properties on a trained model', () => {
 
       const zero = await b.result(model, spec, 0);
       assert.equal(zero.adversarial.length, n * F);
-      assert.ok(bytes(zero.adversarial).equals(bytes(x.images)), `${spec.name}: at ε = 0 the adversarial differs from x`);
+      assert.ok(bytes(zero.adversarial).equals(bytes(imagesOf(x))), `${spec.name}: at ε = 0 the adversarial differs from x`);
       assert.equal(zero.accuracy, cleanAcc);
     });
   }
@@ -166,6 +169,25 @@ describe('strength, restarts, determinism and the worst case', () => {
     const fgsm = await compiled(model, ATTACKS.fgsm);
     const [f1, f2] = [await fgsm.run(model, small, 0.1, keyFromSeed(5)), await fgsm.run(model, small, 0.1, keyFromSeed(6))];
     assert.ok(bytes(f1.adversarial).equals(bytes(f2.adversarial)), 'FGSM has no randomness, yet the key changed its points');
+  });
+
+  test("validation's counts: clean accuracy and accuracy at the attack runner's FGSM points, classified again", async () => {
+    const validation = await compileAccuracy(trained.model.classifier, { threads: THREADS });
+    const logits = await compileLogits(model.arch, { threads: THREADS });
+    const fgsm = await compiled(model, ATTACKS.fgsm);
+    try {
+      for (const eps of [0.1, 0.3]) {
+        const v = await validation.evaluate(trained.params, data, eps);
+        const points = (await fgsm.run(model, data, eps, keyFromSeed(0))).adversarial;
+        const atPoints = mean(correctness(await logits.run(model, points, N), data.labels, 10));
+        assert.equal(v.clean, mean(clean), `ε = ${eps}: clean`);
+        assert.equal(v.fgsm, atPoints, `ε = ${eps}: FGSM`);
+        assert.ok(v.fgsm < v.clean, `ε = ${eps}: FGSM ${v.fgsm} not below clean ${v.clean}`);
+      }
+    } finally {
+      await validation.release();
+      await logits.release();
+    }
   });
 
   test('the suite: worstCase is the mean of the per-example AND, never above any attack', async (t) => {
@@ -273,7 +295,7 @@ describe('APGD on a masked model', () => {
       for (const m of [model, maskedModel(model)]) {
         const r = await (await compiled(m, spec)).run(m, small, eps, keyFromSeed(13));
         assert.ok(r.adversarial.every(Number.isFinite), `${spec.name} on ${m.arch.id}: a non-finite value`);
-        const { worst, lo, hi } = perturbation(r.adversarial, small.images, SMALL, spec.norm);
+        const { worst, lo, hi } = perturbation(r.adversarial, imagesOf(small), SMALL, spec.norm);
         assert.ok(worst <= eps + 1e-6 && lo >= 0 && hi <= 1, `${spec.name} on ${m.arch.id}: ‖δ‖ ${worst}, values in [${lo}, ${hi}]`);
       }
     });

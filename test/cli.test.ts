@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { loadDataset } from '../src/data/mnist.js';
+import { imagesOf } from '../src/data/selection.js';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -69,7 +70,7 @@ test('the exported ONNX model, loaded by plain onnxruntime-node, reproduces the 
   const dir = trained('at');
   const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
   const test = loadDataset().test;
-  const out = await session.run({ input: new ort.Tensor('float32', test.images, [test.count, test.features]) });
+  const out = await session.run({ input: new ort.Tensor('float32', imagesOf(test), [test.count, test.features]) });
   const logits = out.logits.data as Float32Array;
   let hits = 0;
   for (let i = 0; i < test.count; i++) {
@@ -165,7 +166,7 @@ test('a3t eval MODEL.onnx attacks a PyTorch export: its clean accuracy is ONNX R
   const j = JSON.parse(r.stdout);
   const test = loadDataset().test;
   const session = await ort.InferenceSession.create(file);
-  const z = (await session.run({ x: new ort.Tensor('float32', test.images.subarray(0, 300 * 784), [300, 1, 28, 28]) })).y.data as Float32Array;
+  const z = (await session.run({ x: new ort.Tensor('float32', imagesOf(test).subarray(0, 300 * 784), [300, 1, 28, 28]) })).y.data as Float32Array;
   let hits = 0;
   for (let i = 0; i < 300; i++) {
     const row = Array.from(z.subarray(i * 10, i * 10 + 10));

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { DataError, parseIdx, readIdx } from '../src/data/idx.js';
 import { type Split, defaultDataDir, loadDataset } from '../src/data/mnist.js';
-import { gather, holdOut, shuffledBatches, subset, take } from '../src/data/selection.js';
+import { floatRows, gather, holdOut, imagesOf, shuffledBatches, subset, take } from '../src/data/selection.js';
 import { idx } from './helpers.js';
 
 let tmp = '';
@@ -144,10 +144,11 @@ test('loadDataset reads a directory: counts, features, scaling, labels, shape, s
   assert.deepEqual(d.shape, [2, 3]);
   assert.equal(d.classes, 10);
   assert.equal(d.source, dir);
-  assert.equal(d.train.images.length, 30);
+  assert.equal(d.train.pixels.length, 30);
+  assert.equal(d.train.pixels[2 * 6 + 4], 18);
   // image 2, pixel 4: (7·2 + 4) / 255
-  assert.equal(d.train.images[2 * 6 + 4], Math.fround(18 / 255));
-  assert.equal(d.test.images[0], 0);
+  assert.equal(imagesOf(d.train)[2 * 6 + 4], Math.fround(18 / 255));
+  assert.equal(imagesOf(d.test)[0], 0);
   assert.deepEqual(Array.from(d.train.labels), [0, 1, 2, 3, 4]);
   assert.deepEqual(Array.from(d.test.labels), [0, 1, 2]);
 });
@@ -156,7 +157,7 @@ test('loadDataset reads a directory of gzipped files (Debian Fashion-MNIST layou
   const d = loadDataset(mnistDir({ n: 4, rows: 3, cols: 3, labels: [9, 8, 7, 6] }, { n: 2, rows: 3, cols: 3 }, true));
   assert.deepEqual(d.shape, [3, 3]);
   assert.deepEqual(Array.from(d.train.labels), [9, 8, 7, 6]);
-  assert.equal(d.train.images[9 + 1], Math.fround(8 / 255));
+  assert.equal(imagesOf(d.train)[9 + 1], Math.fround(8 / 255));
 });
 
 test('loadDataset prefers the raw file when both raw and .gz exist', () => {
@@ -216,11 +217,11 @@ test('the bundled MNIST: 60,000/10,000 images of 784 features in [0,1], known la
   for (const [s, n] of [[d.train, 60000], [d.test, 10000]] as const) {
     assert.equal(s.count, n);
     assert.equal(s.features, 784);
-    assert.equal(s.images.length, n * 784);
+    assert.equal(s.pixels.length, n * 784);
     assert.equal(s.labels.length, n);
     let lo = Infinity;
     let hi = -Infinity;
-    const x = s.images;
+    const x = imagesOf(s);
     for (let i = 0; i < x.length; i++) {
       if (x[i] < lo) lo = x[i];
       if (x[i] > hi) hi = x[i];
@@ -239,16 +240,20 @@ test('the bundled MNIST: 60,000/10,000 images of 784 features in [0,1], known la
 
 // ---- splits and batches --------------------------------------------------------------------------------
 
-/** A split whose row i is [i, i + 0.5] with label i mod 10, so rows identify themselves. */
+/** A split whose row i is the pixels [i, 255 − i] with label i mod 10, so rows identify themselves. */
 function numbered(n: number): Split {
-  const images = new Float32Array(2 * n);
+  const pixels = new Uint8Array(2 * n);
   for (let i = 0; i < n; i++) {
-    images[2 * i] = i;
-    images[2 * i + 1] = i + 0.5;
+    pixels[2 * i] = i;
+    pixels[2 * i + 1] = 255 - i;
   }
-  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n, features: 2 };
+  return { pixels, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n, features: 2 };
 }
-const ids = (s: Split) => Array.from({ length: s.count }, (_, r) => s.images[2 * r]);
+/** A split's bytes row by row, whether it holds them or shares another's. */
+const bytesOf = (s: Split) => Uint8Array.from(floatRows(s, 0, s.count), (v) => Math.round(v * 255));
+const ids = (s: Split) => Array.from({ length: s.count }, (_, r) => bytesOf(s)[2 * r]);
+/** Pixel values as the float32 images the graphs take. */
+const scaled = (px: number[]) => px.map((p) => Math.fround(p / 255));
 
 test('holdOut: deterministic per key, disjoint, covering, order kept, different for another key', () => {
   const s = numbered(50);
@@ -267,7 +272,7 @@ test('holdOut: deterministic per key, disjoint, covering, order kept, different 
     assert.deepEqual(order, [...order].sort((x, y) => x - y), 'original relative order kept');
     // rows stay whole: second feature and label follow the first
     for (let r = 0; r < part.count; r++) {
-      assert.equal(part.images[2 * r + 1], order[r] + 0.5);
+      assert.equal(bytesOf(part)[2 * r + 1], 255 - order[r]);
       assert.equal(part.labels[r], order[r] % 10);
     }
   }
@@ -277,15 +282,32 @@ test('holdOut: deterministic per key, disjoint, covering, order kept, different 
   for (const bad of [-1, 50, 1.5, NaN]) assert.throws(() => holdOut(s, bad, keyFromSeed(1)), RangeError, String(bad));
 });
 
+test('the training part of holdOut shares the bytes; take, subset, gather and a second holdOut read through it', () => {
+  const s = numbered(40);
+  const { train } = holdOut(s, 10, keyFromSeed(3));
+  assert.equal(train.pixels, s.pixels, 'no copy of the images');
+  const order = ids(train);
+  const first = take(train, 5);
+  assert.equal(first.pixels, s.pixels);
+  assert.deepEqual(ids(first), order.slice(0, 5));
+  assert.deepEqual(Array.from(subset(train, [4, 0]).pixels), [order[4], 255 - order[4], order[0], 255 - order[0]]);
+  const x = new Float32Array(4);
+  gather(train, [1, 3], x, new BigInt64Array(2));
+  assert.deepEqual(Array.from(x), scaled([order[1], 255 - order[1], order[3], 255 - order[3]]));
+  const again = holdOut(train, 5, keyFromSeed(4));
+  assert.equal(again.train.pixels, s.pixels);
+  assert.deepEqual([...ids(again.train), ...ids(again.validation)].sort((a, b) => a - b), order);
+});
+
 test('take copies the first n rows and checks n', () => {
   const s = numbered(6);
   const t = take(s, 4);
   assert.equal(t.count, 4);
   assert.deepEqual(ids(t), [0, 1, 2, 3]);
-  assert.equal(t.images.length, 8);
+  assert.equal(t.pixels.length, 8);
   assert.deepEqual(Array.from(t.labels), [0, 1, 2, 3]);
-  t.images[0] = 99;
-  assert.equal(s.images[0], 0, 'take copies');
+  t.pixels[0] = 99;
+  assert.equal(s.pixels[0], 0, 'take copies');
   assert.equal(take(s, 6).count, 6);
   for (const bad of [0, 7, 2.5]) assert.throws(() => take(s, bad), RangeError, String(bad));
 });
@@ -294,7 +316,7 @@ test('subset copies the given rows in the given order and checks indices', () =>
   const s = numbered(8);
   const t = subset(s, [5, 0, 5, 7]);
   assert.equal(t.count, 4);
-  assert.deepEqual(Array.from(t.images), [5, 5.5, 0, 0.5, 5, 5.5, 7, 7.5]);
+  assert.deepEqual(Array.from(t.pixels), [5, 250, 0, 255, 5, 250, 7, 248]);
   assert.deepEqual(Array.from(t.labels), [5, 0, 5, 7]);
   assert.throws(() => subset(s, [1, 8]), /index 8 at position 1/);
   assert.throws(() => subset(s, [-1]), RangeError);
@@ -316,16 +338,27 @@ test('shuffledBatches: full batches only, distinct indices, deterministic per ke
   for (const bad of [0, 11, 1.5]) assert.throws(() => shuffledBatches(10, bad, keyFromSeed(1)), RangeError, String(bad));
 });
 
+test('images are bytes; floatRows and imagesOf give p/255 for every byte value, imagesOf once per split', () => {
+  const s: Split = { pixels: Uint8Array.from({ length: 512 }, (_, i) => i % 256), labels: new Uint8Array(2), count: 2, features: 256 };
+  const all = imagesOf(s);
+  for (let p = 0; p < 256; p++) assert.equal(all[256 + p], Math.fround(p / 255), `pixel ${p}`);
+  assert.equal(imagesOf(s), all, 'cached: the same array');
+  const out = new Float32Array(256 * 3).fill(7);
+  assert.equal(floatRows(s, 1, 2, out), out);
+  assert.deepEqual(out.subarray(0, 256), all.subarray(256));
+  assert.equal(out[256], 7, 'only the rows asked for are written');
+});
+
 test('gather copies rows and int64 labels into the buffers at the offset, touching nothing else', () => {
   const s = numbered(20);
   const images = new Float32Array(5 * 2).fill(-1);
   const labels = new BigInt64Array(5).fill(-1n);
   gather(s, Int32Array.of(13, 2), images, labels, 1);
   gather(s, [19], images, labels, 4);
-  assert.deepEqual(Array.from(images), [-1, -1, 13, 13.5, 2, 2.5, -1, -1, 19, 19.5]);
+  assert.deepEqual(Array.from(images), [-1, -1, ...scaled([13, 242, 2, 253]), -1, -1, ...scaled([19, 236])]);
   assert.deepEqual(Array.from(labels), [-1n, 3n, 2n, -1n, 9n]);
   gather(s, [0, 1], images, labels); // offset defaults to 0
-  assert.deepEqual(Array.from(images.subarray(0, 4)), [0, 0.5, 1, 1.5]);
+  assert.deepEqual(Array.from(images.subarray(0, 4)), scaled([0, 255, 1, 254]));
   assert.equal(labels[1], 1n);
   assert.throws(() => gather(s, [1, 2], images, labels, 4), /do not fit/);
   assert.throws(() => gather(s, [20], images, labels), RangeError);

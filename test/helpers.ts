@@ -64,11 +64,11 @@ export function instantiate(c: OpCase, dtype: DType, seed: number) {
   return { ins, feeds, out: c.build(ins, dtype) };
 }
 
-/** `count` random images of `features` pixels, labels cycling through `classes`. */
+/** `count` random images of `features` pixels (uniform bytes), labels cycling through `classes`. */
 export function synthetic(count: number, features: number, classes: number, seed: number): Split {
-  const images = uniform(keyFromSeed(seed), count * features);
+  const pixels = Uint8Array.from(uniform(keyFromSeed(seed), count * features), (u) => Math.floor(u * 256));
   const labels = Uint8Array.from({ length: count }, (_, i) => i % classes);
-  return { images, labels, count, features };
+  return { pixels, labels, count, features };
 }
 
 /** A tiny random dataset (300 training images of 12 pixels, 3 classes) for whole training runs in well under a second. */

@@ -5,9 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { DataError, type IdxArray, readIdx } from './idx.js';
 
-/** Images row-major `count × features`, pixels scaled to [0, 1]; one label per image. */
+/**
+ * Images row-major `count × features` as bytes (pixel p stands for p/255: `imagesOf` and `gather` give
+ * the float values); one label per image. Bytes are a quarter of the memory of floats.
+ */
 export interface Split {
-  images: Float32Array;
+  pixels: Uint8Array;
+  /** When given, row r's pixels are row rows[r] of `pixels` (the bytes are shared with another split). */
+  rows?: Int32Array;
   labels: Uint8Array;
   count: number;
   features: number;
@@ -64,10 +69,8 @@ function loadSplit(imagesFile: string, labelsFile: string, classes: number): { s
   for (let i = 0; i < count; i++) {
     if (y[i] >= classes) throw new DataError(`${labelsFile}: label ${y[i]} at index ${i} is out of range, expected 0..${classes - 1}`);
   }
-  const px = images.data;
-  const x = new Float32Array(px.length);
-  for (let i = 0; i < px.length; i++) x[i] = px[i] / 255;
-  return { split: { images: x, labels: Uint8Array.from(y), count, features: rows * cols }, shape: [rows, cols] };
+  // A copy, so the file's buffer (and the whole inflated file) is not kept alive by a view.
+  return { split: { pixels: images.data.slice(), labels: Uint8Array.from(y), count, features: rows * cols }, shape: [rows, cols] };
 }
 
 /**

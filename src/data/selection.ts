@@ -3,6 +3,35 @@
 import { type Key, permutation } from '../engine/rng.js';
 import type { Split } from './mnist.js';
 
+/** Pixel p as the float32 image value p/255. */
+const SCALED = Float32Array.from({ length: 256 }, (_, p) => p / 255);
+
+/** Rows from..to−1 of `split` as float32 image values, into `out` (allocated when not given). */
+export function floatRows(split: Split, from: number, to: number, out = new Float32Array((to - from) * split.features)): Float32Array {
+  const f = split.features;
+  for (let r = from; r < to; r++) {
+    const px = rowPixels(split, r);
+    const at = (r - from) * f;
+    for (let c = 0; c < f; c++) out[at + c] = SCALED[px[c]];
+  }
+  return out;
+}
+
+/** Row r's bytes (a view). */
+function rowPixels(split: Split, r: number): Uint8Array {
+  const i = split.rows ? split.rows[r] : r;
+  return split.pixels.subarray(i * split.features, (i + 1) * split.features);
+}
+
+const floats = new WeakMap<Split, Float32Array>();
+
+/** All images of `split` as float32 values in [0, 1] (converted once per split, then cached). */
+export function imagesOf(split: Split): Float32Array {
+  let x = floats.get(split);
+  if (!x) floats.set(split, (x = floatRows(split, 0, split.count)));
+  return x;
+}
+
 /** Label values as BigInt, so that labels are written as int64 without allocating. */
 const BIG_LABELS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
@@ -22,22 +51,23 @@ function checkIndex(i: number, pos: number, count: number): void {
 export function subset(split: Split, indices: ArrayLike<number>): Split {
   const f = split.features;
   const n = indices.length;
-  const images = new Float32Array(n * f);
+  const pixels = new Uint8Array(n * f);
   const labels = new Uint8Array(n);
   for (let r = 0; r < n; r++) {
     const i = indices[r];
     checkIndex(i, r, split.count);
-    images.set(split.images.subarray(i * f, (i + 1) * f), r * f);
+    pixels.set(rowPixels(split, i), r * f);
     labels[r] = split.labels[i];
   }
-  return { images, labels, count: n, features: f };
+  return { pixels, labels, count: n, features: f };
 }
 
-/** The first `n` rows, copied. */
+/** The first `n` rows, copied (a split that shares its bytes keeps sharing them). */
 export function take(split: Split, n: number): Split {
   if (!(Number.isInteger(n) && n >= 1 && n <= split.count)) throw new RangeError(`take: n must be an integer in [1, ${split.count}], got ${n}`);
+  if (split.rows) return { pixels: split.pixels, rows: split.rows.slice(0, n), labels: split.labels.slice(0, n), count: n, features: split.features };
   return {
-    images: split.images.slice(0, n * split.features),
+    pixels: split.pixels.slice(0, n * split.features),
     labels: split.labels.slice(0, n),
     count: n,
     features: split.features,
@@ -46,7 +76,8 @@ export function take(split: Split, n: number): Split {
 
 /**
  * Hold out `validation` rows of `train`, chosen by permutation(key, count): the first `validation` entries
- * of the permutation. Both parts keep the original relative order of their rows.
+ * of the permutation. Both parts keep the original relative order of their rows. The validation part is a
+ * copy; the training part shares `train`'s bytes (it is most of them).
  */
 export function holdOut(train: Split, validation: number, key: Key): { train: Split; validation: Split } {
   if (!(Number.isInteger(validation) && validation >= 0 && validation < train.count)) {
@@ -61,7 +92,9 @@ export function holdOut(train: Split, validation: number, key: Key): { train: Sp
     if (held[i]) val[v++] = i;
     else keep[k++] = i;
   }
-  return { train: subset(train, keep), validation: subset(train, val) };
+  const labels = Uint8Array.from(keep, (i) => train.labels[i]);
+  const rows = train.rows ? Int32Array.from(keep, (i) => train.rows![i]) : keep;
+  return { train: { pixels: train.pixels, rows, labels, count: keep.length, features: train.features }, validation: subset(train, val) };
 }
 
 /**
@@ -91,13 +124,12 @@ export function gather(split: Split, indices: ArrayLike<number>, images: Float32
       `gather: rows ${offset}..${offset + n - 1} do not fit the buffers (images hold ${Math.floor(images.length / f)} rows of ${f}, labels ${labels.length})`,
     );
   }
-  const src = split.images;
   for (let r = 0; r < n; r++) {
     const i = indices[r];
     checkIndex(i, r, split.count);
-    const from = i * f;
+    const src = rowPixels(split, i);
     const to = (offset + r) * f;
-    for (let c = 0; c < f; c++) images[to + c] = src[from + c];
+    for (let c = 0; c < f; c++) images[to + c] = SCALED[src[c]];
     labels[offset + r] = BIG_LABELS[split.labels[i]];
   }
 }

@@ -4,7 +4,7 @@ import { column } from '../attacks/norms.js';
 import { attackPoint, type AttackSpec } from '../attacks/spec.js';
 import * as o from '../engine/ops.js';
 import type { Split } from '../data/mnist.js';
-import { int64Labels } from '../data/selection.js';
+import { floatRows, int64Labels } from '../data/selection.js';
 import { type Key, fold, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -18,18 +18,13 @@ export interface AttackResult {
   robust: Uint8Array;
   /** Per example: the first misclassified point found, else the last point of the last restart. */
   adversarial: Float32Array;
-  /** 1 where the last point the attack reached (in the last restart the example ran) is classified correctly. */
-  final: Uint8Array;
-  /** The last points themselves, when asked for. */
-  last?: Float32Array;
   /** Mean of `robust`. */
   accuracy: number;
 }
 
 export interface AttackProgram {
   readonly spec: AttackSpec;
-  /** `last`: also return the last points. */
-  run(model: Model, data: Split, eps: number, key: Key, opts?: { last?: boolean }): Promise<AttackResult>;
+  run(model: Model, data: Split, eps: number, key: Key): Promise<AttackResult>;
   release(): Promise<void>;
 }
 
@@ -62,23 +57,21 @@ function attackGraph(arch: Architecture, spec: AttackSpec, batch: number): Recor
   const start = spec.randomStart ? o.input('start', [batch, f]) : undefined;
   const target = spec.target !== 'none' ? o.oneHot(o.input('target', [batch], 'int64'), arch.classes) : undefined;
   const logits = arch.trace();
-  // Robust so far (1/0 per row), the first misclassified point, the last point and whether it is right.
+  // Robust so far (1/0 per row), the first misclassified point and the last point.
   let ok: Tensor | null = null;
   let firstWrong: Tensor = x;
   let last: Tensor = x;
-  let lastHit: Tensor = x;
   const visit = (p: Tensor, z: Tensor) => {
     const hit = o.cast(o.equal(o.argmax(z, 1), y), 'float32');
     firstWrong = ok ? o.where(column(o.greater(o.sub(ok, hit), 0)), p, firstWrong) : p;
     ok = ok ? o.mul(ok, hit) : hit;
     last = p;
-    lastHit = hit;
   };
   // Without a random start the attack's first point is x itself; with one, check the clean point too.
   if (spec.randomStart) visit(x, logits(x));
   attackPoint(spec, { x, eps, logits, start, visit }, o.oneHot(y, arch.classes), target);
   const robust = o.greater(ok!, 0);
-  return { robust, adversarial: o.where(column(robust), last, firstWrong), final: o.greater(lastHit, 0), last };
+  return { robust, adversarial: o.where(column(robust), last, firstWrong) };
 }
 
 /** The batch size a chunk of m rows runs at: powers of two from 64 up to `rows` (few programs, little padding). */
@@ -95,10 +88,10 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
     return p;
   };
   const clean = targeted ? await compileLogits(arch, opts) : null;
-  const rows = opts.rows ?? 1000;
+  const rows = opts.rows ?? 500;
   return {
     spec,
-    async run(model, data, epsValue, key, runOpts = {}) {
+    async run(model, data, epsValue, key) {
       // Buffers per run: ONNX Runtime reads the feeds while runs of this program may overlap.
       const xs = new Float32Array(rows * f);
       const ys = new BigInt64Array(rows);
@@ -109,10 +102,8 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
       if (!(epsValue >= 0 && epsValue <= largest)) throw usageError(`${spec.name}: ε must be in [0, ${+largest.toFixed(1)}] for ${spec.norm}, got ${epsValue}`);
       const n = data.count;
       const standing = new Uint8Array(n).fill(1);
-      const final = new Uint8Array(n);
       const adversarial = new Float32Array(n * f);
-      const last = runOpts.last ? new Float32Array(n * f) : undefined;
-      const cleanLogits = clean ? await clean.run(model, data.images, n) : null;
+      const cleanLogits = clean ? await clean.run(model, data, n) : null;
       const epsBuf = Float32Array.of(epsValue);
       for (let r = 0; r < spec.restarts; r++) {
         const todo = Array.from({ length: n }, (_, i) => i).filter((i) => r === 0 || standing[i]);
@@ -126,7 +117,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
           ts.fill(0n, 0, batch);
           int64Labels(data.labels, chunk, ys);
           chunk.forEach((i, j) => {
-            xs.set(data.images.subarray(i * f, (i + 1) * f), j * f);
+            floatRows(data, i, i + 1, xs.subarray(j * f, (j + 1) * f));
             // Each example's start depends only on the key, the restart and its index: not on chunking.
             if (spec.randomStart) uniform(fold(restartKey, i), f, noise.subarray(j * f, (j + 1) * f));
           });
@@ -141,13 +132,11 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
           const adv = out.adversarial as Float32Array;
           chunk.forEach((i, j) => {
             if (!ok[j]) standing[i] = 0;
-            final[i] = (out.final as Uint8Array)[j];
             adversarial.set(adv.subarray(j * f, (j + 1) * f), i * f);
-            last?.set((out.last as Float32Array).subarray(j * f, (j + 1) * f), i * f);
           });
         }
       }
-      return { robust: standing, adversarial, final, last, accuracy: mean(standing) };
+      return { robust: standing, adversarial, accuracy: mean(standing) };
     },
     async release() {
       for (const p of programs.values()) await (await p).release();

@@ -6,7 +6,7 @@ import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import { compile } from '../engine/runtime.js';
 import type { Split } from '../data/mnist.js';
-import { int64Labels, range } from '../data/selection.js';
+import { floatRows, int64Labels, range } from '../data/selection.js';
 import { percent } from '../format.js';
 import type { Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
@@ -59,10 +59,11 @@ async function gradientStats(model: Model, data: Split, threads?: number): Promi
   let z = 0;
   let b = 0;
   const ys = new BigInt64Array(rows);
+  const xs = new Float32Array(Math.min(rows, data.count) * arch.inputs);
   for (let at = 0; at < data.count; at += rows) {
     const n = Math.min(rows, data.count - at);
     int64Labels(data.labels, range(at, at + n), ys);
-    const r = await p.run({ x: data.images.subarray(at * arch.inputs, (at + n) * arch.inputs), y: ys.subarray(0, n), ...model.params });
+    const r = await p.run({ x: floatRows(data, at, at + n, xs).subarray(0, n * arch.inputs), y: ys.subarray(0, n), ...model.params });
     z += r.zero[0] as number;
     b += r.bad[0] as number;
   }

@@ -1,24 +1,29 @@
 // Logits of a model over a set of images, in chunks of one compiled program with a free batch size.
 import * as o from '../engine/ops.js';
 import { type Program, compile } from '../engine/runtime.js';
+import type { Split } from '../data/mnist.js';
+import { floatRows } from '../data/selection.js';
 import type { Architecture, Model } from './model.js';
 
 export interface LogitsProgram {
-  /** Logits [count × classes] of `images` ([count × inputs]). */
-  run(model: Model, images: Float32Array, count: number): Promise<Float32Array>;
+  /** Logits [count × classes] of `images` ([count × inputs], or the first `count` rows of a split). */
+  run(model: Model, images: Float32Array | Split, count: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
 export async function compileLogits(arch: Architecture, opts: { threads?: number; rows?: number } = {}): Promise<LogitsProgram> {
   const x = o.input('x', ['batch', arch.inputs]);
   const program: Program = await compile({ outputs: { logits: arch.trace()(x) }, threads: opts.threads });
-  const rows = opts.rows ?? 2000;
+  const rows = opts.rows ?? 500;
   return {
     async run(model, images, count) {
       const out = new Float32Array(count * arch.classes);
+      // A split's rows become floats a chunk at a time.
+      const chunk = images instanceof Float32Array ? null : new Float32Array(Math.min(rows, count) * arch.inputs);
       for (let at = 0; at < count; at += rows) {
         const n = Math.min(rows, count - at);
-        const r = await program.run({ x: images.subarray(at * arch.inputs, (at + n) * arch.inputs), ...model.params });
+        const x = chunk ? floatRows(images as Split, at, at + n, chunk).subarray(0, n * arch.inputs) : (images as Float32Array).subarray(at * arch.inputs, (at + n) * arch.inputs);
+        const r = await program.run({ x, ...model.params });
         out.set(r.logits as Float32Array, at * arch.classes);
       }
       return out;

@@ -83,7 +83,7 @@ function hash(s: string): number {
 /** Per example, 1 where the model classifies the clean input correctly. */
 export async function cleanCorrect(arch: Architecture, model: Model, data: Split, threads?: number): Promise<Uint8Array> {
   const p = await compileLogits(arch, { threads });
-  const z = await p.run(model, data.images, data.count);
+  const z = await p.run(model, data, data.count);
   await p.release();
   return correctness(z, data.labels, arch.classes);
 }

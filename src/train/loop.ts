@@ -3,7 +3,7 @@
 // through a hook, resumes from a state bit for bit, and stops on a NaN or infinity.
 import { crc32 } from 'node:zlib';
 import { type Dataset, type Split } from '../data/mnist.js';
-import { gather, holdOut, shuffledBatches, take } from '../data/selection.js';
+import { floatRows, gather, holdOut, shuffledBatches, take } from '../data/selection.js';
 import { type Key, fold, keyFromSeed, split } from '../engine/rng.js';
 import { inputError } from '../errors.js';
 import { type Accuracies, compileValidation } from '../eval/validation.js';
@@ -90,8 +90,17 @@ export function trainingSplits(config: TrainConfig, data: Dataset): { train: Spl
 }
 
 function dataPrint(train: Split, validation: Split, shape: DataShape): DataPrint {
-  const bytes = (s: Split) => [new Uint8Array(s.images.buffer, s.images.byteOffset, s.images.byteLength), s.labels];
-  const crc = [...bytes(train), ...bytes(validation)].reduce((c, b) => crc32(b, c), 0);
+  // Over the float32 images, as when splits held floats, so older runs still resume.
+  const crcOf = (s: Split, c: number) => {
+    const rows = 1024;
+    const buf = new Float32Array(rows * s.features);
+    for (let at = 0; at < s.count; at += rows) {
+      const x = floatRows(s, at, Math.min(at + rows, s.count), buf);
+      c = crc32(new Uint8Array(x.buffer, 0, Math.min(rows, s.count - at) * s.features * 4), c);
+    }
+    return crc32(s.labels, c);
+  };
+  const crc = crcOf(validation, crcOf(train, 0));
   return { train: train.count, validation: validation.count, crc, shape };
 }
 
