@@ -69,21 +69,32 @@ export function matmulFlops(roots: readonly Tensor[]): number {
   return f;
 }
 
-export async function compileStep(opts: StepOptions): Promise<TrainStep> {
-  const { objective, model, batchSize, maxSteps = 16 } = opts;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-  if (!(Number.isInteger(maxSteps) && maxSteps > 0)) throw new RangeError(`steps per run must be a positive integer, got ${maxSteps}`);
+/** One training step traced as a graph: its inputs are named by `named` (the identity for a lone model). */
+export interface TracedStep {
+  groups: Record<string, ParamGroup>;
+  state: Record<string, Tensor>;
+  metrics: Record<string, Tensor>;
+  noiseInputs: Array<{ name: string; size: number }>;
+  slotInputs: Record<string, Tensor>;
+}
+
+/**
+ * Trace one step. `named` maps each input's name to the graph's (a prefix per model when several
+ * models share one graph); groups, state and metrics stay keyed by the plain names.
+ */
+export function traceStep(opts: Pick<StepOptions, 'objective' | 'model' | 'batchSize'>, named: (name: string) => string = (n) => n): TracedStep {
+  const { objective, model, batchSize } = opts;
   const net = network(model.classifier);
   const declared = objective.groups(model);
   const groups: Record<string, ParamGroup> = {};
-  for (const [name, g] of Object.entries(declared)) groups[name] = paramGroup(name, g.specs);
+  for (const [name, g] of Object.entries(declared)) groups[name] = paramGroup(named(name), g.specs);
   if (!groups.classifier) throw new RangeError(`objective '${objective.name}' declares no 'classifier' group`);
   // Running statistics are state that the forward pass updates, not an optimizer.
-  const stats = net.stats.length > 0 ? paramGroup(STATS, net.stats) : undefined;
-  const x = o.input('x', [batchSize, net.features]);
-  const y = o.input('y', [batchSize], 'int64');
+  const stats = net.stats.length > 0 ? paramGroup(named(STATS), net.stats) : undefined;
+  const x = o.input(named('x'), [batchSize, net.features]);
+  const y = o.input(named('y'), [batchSize], 'int64');
   const onehot = o.oneHot(y, net.classes);
-  const step = o.input('step', []);
+  const step = o.input(named('step'), []);
   const noiseInputs: Array<{ name: string; size: number }> = [];
   const flats: Record<string, Tensor> = {};
   const slots: Record<string, Record<string, Tensor>> = {};
@@ -91,7 +102,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   for (const [name, g] of Object.entries(groups)) {
     flats[name] = g.flat;
     slots[name] = {};
-    for (const slot of declared[name].optimizer.slots) slots[name][slot] = slotInputs[stateName(name, slot)] = o.input(stateName(name, slot), [g.size]);
+    for (const slot of declared[name].optimizer.slots) slots[name][slot] = slotInputs[stateName(name, slot)] = o.input(named(stateName(name, slot)), [g.size]);
   }
   const inner = Object.entries(declared).filter(([g, d]) => {
     const n = d.updates ?? 1;
@@ -106,7 +117,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const build = (round: number) => {
     views = Object.fromEntries(Object.entries(groups).map(([n, g]) => [n, viewsOf(g, flats[n])]));
     const noise = (name: string, shape: number[]) => {
-      const full = round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`;
+      const full = named(round === rounds - 1 ? `noise.${name}` : `noise.r${round}.${name}`);
       noiseInputs.push({ name: full, size: elementCount(shape) });
       return o.input(full, shape);
     };
@@ -157,11 +168,19 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
     state[STATS] = runningStats(net, stats, recorded);
     groups[STATS] = stats;
   }
+  return { groups, state, metrics, noiseInputs, slotInputs };
+}
+
+export async function compileStep(opts: StepOptions): Promise<TrainStep> {
+  const { batchSize, maxSteps = 16 } = opts;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(maxSteps) && maxSteps > 0)) throw new RangeError(`steps per run must be a positive integer, got ${maxSteps}`);
+  const { groups, state, metrics, noiseInputs, slotInputs } = traceStep(opts);
+  const xSize = batchSize * network(opts.model.classifier).features;
   const metricNames = Object.keys(metrics).sort();
   const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true });
   const noiseBuffers = noiseInputs.map((n) => new Float32Array(n.size * maxSteps));
   const stepBuf = new Float32Array(maxSteps);
-  const xSize = batchSize * net.features;
   const usesStep = program.feeds.some((f) => f.name === 'step');
   // A noise input the graph does not read is not fed (ONNX Runtime would refuse it); indices stay put.
   const usedNoise = new Set(program.feeds.map((f) => f.name));
