@@ -1,6 +1,6 @@
 // Engine benchmark: the paper's A3T and plain training steps (batch 128) in a3t, TensorFlow.js (wasm)
 // and PyTorch, side by side in one run; the GEMM ceiling ONNX Runtime reaches on the step's shapes; and a
-// PGD-AT step (10 PGD steps) of the CNN cnn-small in a3t and PyTorch.
+// PGD-AT step (10 PGD steps) of the CNN cnn-small in a3t and PyTorch; the kernel time of our steps per op type.
 // Usage: npm run bench -- [--seconds S] [--rounds R] [--threads T] [--json FILE] [--skip-tfjs] [--skip-torch] [--skip-cnn]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { ATTACKS } from '../src/attacks/spec.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { adversarial } from '../src/objectives/adversarial.js';
 import { type TrainStep, compileStep } from '../src/train/step.js';
+import { type StepProfile, profileStep } from './step-profile.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(`--${name}`);
@@ -187,6 +188,14 @@ async function main() {
   console.log(`\nA3T step: ${fmt(a3t.flops / 1e6, 0)} MFLOP of matrix products per step, ${fmt(gflops.step, 1)} GFLOP/s achieved;`);
   console.log(`the same ${gemm.count} products alone in ONNX Runtime: ${fmt(gflops.gemm, 1)} GFLOP/s (step reaches ${((100 * gflops.step) / gflops.gemm).toFixed(0)}% of it).`);
   for (const [name, r] of rows.slice(1)) if (r) console.log(`${name}: ${r.engine}`);
+  // Where our steps' time goes (ONNX Runtime's profiler; it slows the steps, so it runs after the rounds).
+  const profiles: Record<string, StepProfile> = {};
+  for (const objective of ['a3t', 'plain'] as const) profiles[objective] = await profileStep({ model: 'mlp', objective, threads: THREADS, seconds: SECONDS });
+  console.log(`\nKernel time per step by op type (ONNX Runtime's profiler, ms):\n`);
+  console.log('| op type | A3T step | plain step |');
+  console.log('| --- | ---: | ---: |');
+  for (const op of Object.keys(profiles.a3t.byType).slice(0, 8)) console.log(`| ${op} | ${profiles.a3t.byType[op].toFixed(3)} | ${profiles.plain.byType[op]?.toFixed(3) ?? '—'} |`);
+  console.log(`| all kernels | ${profiles.a3t.perStep.kernelMs.toFixed(3)} | ${profiles.plain.perStep.kernelMs.toFixed(3)} |`);
   const cnn = flag('skip-cnn') ? null : await cnnRows();
   if (cnn) {
     console.log(`\nA PGD-AT step of cnn-small (10 PGD steps, ε = 0.3, Adam), batch ${B} (samples/s)\n`);
@@ -202,6 +211,7 @@ async function main() {
       a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null, torch_ratio: torchRatio?.a3t ?? null },
       plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null, torch_ratio: torchRatio?.plain ?? null },
       gflops,
+      profile: Object.fromEntries(Object.entries(profiles).map(([k, p]) => [k, { perStep: p.perStep, byType: p.byType }])),
       settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString() },
     };
     writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + '\n');
