@@ -37,4 +37,4 @@ export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './tr
 export { DEFAULT_CONFIG, dataShape, makeConfig, modelOf } from './train/config.js';
 export { type TrainResult, train } from './train/loop.js';
 export { type Dataset, type Split, loadDataset } from './data/mnist.js';
-export { take } from './data/selection.js';
+export { imagesOf, take } from './data/selection.js';

@@ -158,7 +158,7 @@ export const TRAIN_SETTINGS: { readonly [K in keyof TrainConfig]-?: Described<Tr
   discriminatorDropout: { kind: 'number', flag: 'd-dropout', placeholder: 'P', min: 0, max: 0.99, default: 0.5, help: 'discriminator dropout' },
   alpha: { kind: 'number', flag: 'alpha', placeholder: 'A', min: 0, max: 1, default: 0.5, help: 'weight of the clean cross-entropy (set by --regime)' },
   beta: { kind: 'number', flag: 'beta', placeholder: 'B', min: 0, max: 1e6, default: 1, help: "weight of the encoder's adversarial loss (set by --regime)" },
-  trainEps: { kind: 'number', flag: 'train-eps', placeholder: 'EPS', min: 0, max: 1, default: 0.25, help: 'ε of the training examples' },
+  trainEps: { kind: 'number', flag: 'train-eps', placeholder: 'EPS', min: 0, max: 1, default: 0.1, help: 'ε of the training examples' },
   epsWarmup: { kind: 'number', flag: 'eps-warmup', placeholder: 'EPOCHS', min: 0, max: 1e5, default: 0, help: 'epochs over which the training ε rises linearly from 0 (0: none)' },
   objective: { kind: 'choice', flag: 'objective', placeholder: 'NAME', choices: ['adversarial', 'trades'], default: 'adversarial', help: 'the (α, β) family or TRADES (set by --regime)' },
   trainAttack: { kind: 'choice', flag: 'train-attack', placeholder: 'NAME', choices: ['fgsm', 'pgd'], default: 'fgsm', help: 'how the training examples are made (set by --regime)' },

@@ -91,8 +91,8 @@ test('a damaged latest state falls back to the previous one, saying so, and stil
 
 test('a diverging run stops with the epoch, step and tensor, exit code 1, its last state intact', async () => {
   const dir = join(tmp, 'diverged');
-  // SGD at this rate overflows in the second epoch (the first is finished and saved).
-  const r = await runA3t('train', ...SMALL, '--optimizer', 'sgd', '--lr', '0.3', '--out', dir);
+  // SGD at this rate, with FGSM examples at ε = 0.25, overflows in the second epoch (the first is finished and saved).
+  const r = await runA3t('train', ...SMALL, '--optimizer', 'sgd', '--lr', '0.3', '--train-eps', '0.25', '--out', dir);
   assert.equal(r.code, 1, r.stderr);
   const m = /^a3t train: training diverged in epoch (\d+) at step \d+ of 23 \(step \d+ of the run\): (loss\.\w+ is (NaN|-?Infinity)|parameter tensor '\w+' holds (NaN|-?Infinity) at element \d+); (.*)$/m.exec(r.stderr);
   assert.ok(m, r.stderr);
