@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate } from '../src/engine/reference.js';
-import { type Key, fold, keyFromSeed, uniform } from '../src/engine/rng.js';
+import { type Key, fold, keyFromSeed, split, uniform } from '../src/engine/rng.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { presetNetwork } from '../src/model/presets.js';
@@ -14,7 +14,10 @@ import { trades } from '../src/objectives/trades.js';
 import { adam } from '../src/optim/adam.js';
 import type { Optimizer } from '../src/optim/optimizer.js';
 import { sgd } from '../src/optim/sgd.js';
-import { compileStep } from '../src/train/step.js';
+import { compile } from '../src/engine/runtime.js';
+import type { Tensor } from '../src/engine/tensor.js';
+import { initGroup } from '../src/nn/params.js';
+import { compileStep, traceStep } from '../src/train/step.js';
 import { closeness } from './helpers.js';
 
 const MODEL: ModelConfig = { classifier: presetNetwork('mlp', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(256) };
@@ -120,6 +123,38 @@ test('same seed gives identical parameters; another seed gives different ones', 
   assert.deepEqual(a.params, b.params);
   assert.deepEqual(a.d, b.d);
   assert.notDeepEqual(a.params, c.params);
+});
+
+test('two models traced side by side into one graph train exactly as each does alone', async () => {
+  const rows = 32;
+  const seeds = [7, 8];
+  const state: Record<string, Tensor> = {};
+  const outputs: Record<string, Tensor> = {};
+  const traces = seeds.map((_, m) => {
+    const named = (n: string) => `m${m}/${n}`;
+    const t = traceStep({ objective: A3T, model: MODEL, batchSize: rows }, named);
+    for (const [k, v] of Object.entries(t.state)) state[named(k)] = v;
+    for (const [k, v] of Object.entries(t.metrics)) outputs[named(k)] = v;
+    return { t, named };
+  });
+  const program = await compile({ outputs, state, threads: 2, loop: true });
+  const all = batch(100, 3, rows);
+  const feeds: Record<string, Float32Array | BigInt64Array> = {};
+  traces.forEach(({ t, named }, m) => {
+    // As TrainStep.init: each group from its own key, the optimizer slots zero.
+    const keys = split(keyFromSeed(seeds[m]), Object.keys(t.groups).length);
+    Object.values(t.groups).forEach((g, i) => program.setState(g.name, initGroup(g, keys[i])));
+    Object.assign(feeds, { [named('x')]: all.x, [named('y')]: all.y, [named('step')]: Float32Array.of(1, 2, 3) });
+    t.noiseInputs.forEach((n, j) => (feeds[n.name] = Float32Array.from(all.keys.flatMap((k) => Array.from(uniform(fold(k, j), n.size))))));
+  });
+  await program.run(feeds);
+  for (const [m, seed] of seeds.entries()) {
+    const alone = await train(seed, [3]);
+    assert.deepEqual(Float32Array.from(program.state(`m${m}/classifier`) as Float32Array), alone.params, `model ${m}: classifier`);
+    assert.deepEqual(Float32Array.from(program.state(`m${m}/discriminator`) as Float32Array), alone.d, `model ${m}: discriminator`);
+  }
+  assert.notDeepEqual(program.state('m0/classifier'), program.state('m1/classifier'));
+  await program.release();
 });
 
 test('run refuses batches of the wrong size and too many steps', async () => {
