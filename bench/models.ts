@@ -8,12 +8,10 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { compile } from '../src/engine/runtime.js';
-import type { Tensor } from '../src/engine/tensor.js';
-import { initGroup } from '../src/nn/params.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { presetNetwork } from '../src/model/presets.js';
 import { adversarial } from '../src/objectives/adversarial.js';
-import { traceStep } from '../src/train/step.js';
+import { initialValues, traceModels } from '../src/train/step.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : dflt);
@@ -23,20 +21,13 @@ const SECONDS = Number(opt('seconds', '4'));
 /** Samples/s of one process stepping `models` A3T models in one graph with `threads` threads. */
 async function worker(models: number, threads: number, seconds: number): Promise<number> {
   const model = { classifier: presetNetwork('mlp', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(256) };
-  const state: Record<string, Tensor> = {};
-  const outputs: Record<string, Tensor> = {};
-  const traces = Array.from({ length: models }, (_, m) => {
-    const named = (n: string) => (models === 1 ? n : `m${m}/${n}`);
-    const t = traceStep({ objective: adversarial({ alpha: 0.5, beta: 1, eps: 0.1 }), model, batchSize: B }, named);
-    for (const [k, v] of Object.entries(t.state)) state[named(k)] = v;
-    for (const [k, v] of Object.entries(t.metrics)) outputs[named(k)] = v;
-    return { t, named };
-  });
-  const program = await compile({ outputs, state, threads, loop: true });
+  const traced = traceModels({ objective: adversarial({ alpha: 0.5, beta: 1, eps: 0.1 }), model, batchSize: B }, models);
+  const program = await compile({ outputs: traced.metrics, state: traced.state, threads, loop: true });
   const feeds: Record<string, Float32Array | BigInt64Array> = {};
-  traces.forEach(({ t, named }, m) => {
-    for (const g of Object.values(t.groups)) program.setState(g.name, initGroup(g, keyFromSeed(m)));
-    feeds[named("x")] = uniform(keyFromSeed(100 + m), K * B * 784) as Float32Array;
+  traced.models.forEach((t, m) => {
+    const named = t.named;
+    for (const [n, v] of Object.entries(initialValues(t.groups, keyFromSeed(m)))) program.setState(n, v);
+    feeds[named('x')] = uniform(keyFromSeed(100 + m), K * B * 784) as Float32Array;
     feeds[named('y')] = BigInt64Array.from({ length: K * B }, (_, i) => BigInt((i + m) % 10));
     feeds[named('step')] = Float32Array.from({ length: K }, (_, i) => i + 1);
     t.noiseInputs.forEach((n, j) => (feeds[n.name] = uniform(fold(keyFromSeed(200 + m), j), K * n.size) as Float32Array));

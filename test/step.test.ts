@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate } from '../src/engine/reference.js';
-import { type Key, fold, keyFromSeed, split, uniform } from '../src/engine/rng.js';
+import { type Key, fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
 import { presetNetwork } from '../src/model/presets.js';
@@ -15,9 +15,7 @@ import { adam } from '../src/optim/adam.js';
 import type { Optimizer } from '../src/optim/optimizer.js';
 import { sgd } from '../src/optim/sgd.js';
 import { compile } from '../src/engine/runtime.js';
-import type { Tensor } from '../src/engine/tensor.js';
-import { initGroup } from '../src/nn/params.js';
-import { compileStep, traceStep } from '../src/train/step.js';
+import { compileStep, initialValues, traceModels } from '../src/train/step.js';
 import { closeness } from './helpers.js';
 
 const MODEL: ModelConfig = { classifier: presetNetwork('mlp', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(256) };
@@ -128,23 +126,13 @@ test('same seed gives identical parameters; another seed gives different ones', 
 test('two models traced side by side into one graph train exactly as each does alone', async () => {
   const rows = 32;
   const seeds = [7, 8];
-  const state: Record<string, Tensor> = {};
-  const outputs: Record<string, Tensor> = {};
-  const traces = seeds.map((_, m) => {
-    const named = (n: string) => `m${m}/${n}`;
-    const t = traceStep({ objective: A3T, model: MODEL, batchSize: rows }, named);
-    for (const [k, v] of Object.entries(t.state)) state[named(k)] = v;
-    for (const [k, v] of Object.entries(t.metrics)) outputs[named(k)] = v;
-    return { t, named };
-  });
-  const program = await compile({ outputs, state, threads: 2, loop: true });
+  const traced = traceModels({ objective: A3T, model: MODEL, batchSize: rows }, seeds.length);
+  const program = await compile({ outputs: traced.metrics, state: traced.state, threads: 2, loop: true });
   const all = batch(100, 3, rows);
   const feeds: Record<string, Float32Array | BigInt64Array> = {};
-  traces.forEach(({ t, named }, m) => {
-    // As TrainStep.init: each group from its own key, the optimizer slots zero.
-    const keys = split(keyFromSeed(seeds[m]), Object.keys(t.groups).length);
-    Object.values(t.groups).forEach((g, i) => program.setState(g.name, initGroup(g, keys[i])));
-    Object.assign(feeds, { [named('x')]: all.x, [named('y')]: all.y, [named('step')]: Float32Array.of(1, 2, 3) });
+  traced.models.forEach((t, m) => {
+    for (const [n, v] of Object.entries(initialValues(t.groups, keyFromSeed(seeds[m])))) program.setState(n, v);
+    Object.assign(feeds, { [t.named('x')]: all.x, [t.named('y')]: all.y, [t.named('step')]: Float32Array.of(1, 2, 3) });
     t.noiseInputs.forEach((n, j) => (feeds[n.name] = Float32Array.from(all.keys.flatMap((k) => Array.from(uniform(fold(k, j), n.size))))));
   });
   await program.run(feeds);

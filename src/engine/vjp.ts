@@ -19,7 +19,8 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
 
 /**
  * The cotangent of a product's addend. A bias row [n] summed over m rows is a product with a row of
- * ones: ONNX Runtime's ReduceSum over the leading axis is ~10× slower than that one-row product.
+ * ones: for [128, 512], ONNX Runtime's ReduceSum over the leading axis measured 96 µs, the product 27 µs
+ * (per step of a looped graph, the loop's own cost in both).
  */
 function biasGrad(g: Tensor, shape: Shape): Tensor {
   const [m, n] = g.shape;

@@ -171,6 +171,29 @@ export function traceStep(opts: Pick<StepOptions, 'objective' | 'model' | 'batch
   return { groups, state, metrics, noiseInputs, slotInputs };
 }
 
+/** Each group's initial values from `key`, by input name, as `TrainStep.init` sets them (optimizer slots start at zero). */
+export function initialValues(groups: Readonly<Record<string, ParamGroup>>, key: Key): Record<string, Float32Array> {
+  const keys = split(key, Object.keys(groups).length);
+  return Object.fromEntries(Object.values(groups).map((g, i) => [g.name, initGroup(g, keys[i])]));
+}
+
+/**
+ * `count` models' steps side by side, to compile as one graph: model m's inputs are prefixed `m<m>/`, and
+ * so are its entries in the merged `state` and `metrics`.
+ */
+export function traceModels(opts: Pick<StepOptions, 'objective' | 'model' | 'batchSize'>, count: number) {
+  const state: Record<string, Tensor> = {};
+  const metrics: Record<string, Tensor> = {};
+  const models = Array.from({ length: count }, (_, m) => {
+    const named = (n: string) => `m${m}/${n}`;
+    const t = traceStep(opts, named);
+    for (const [k, v] of Object.entries(t.state)) state[named(k)] = v;
+    for (const [k, v] of Object.entries(t.metrics)) metrics[named(k)] = v;
+    return { ...t, named };
+  });
+  return { state, metrics, models };
+}
+
 export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const { batchSize, maxSteps = 16 } = opts;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
@@ -200,8 +223,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
       count = n;
     },
     init(key) {
-      const keys = split(key, Object.keys(groups).length);
-      Object.values(groups).forEach((g, i) => program.setState(g.name, initGroup(g, keys[i])));
+      for (const [n, v] of Object.entries(initialValues(groups, key))) program.setState(n, v);
       for (const n of Object.keys(slotInputs)) program.setState(n, new Float32Array(program.state(n).length));
       count = 0;
     },
