@@ -4,6 +4,8 @@ export * from './engine/ops.js';
 export { type DType, type Dim, type Shape, type Tensor, ShapeError, topoSort } from './engine/tensor.js';
 export { grad, valueAndGrad } from './engine/grad.js';
 export { type CompileOptions, FeedError, Program, type TypedArray, compile } from './engine/runtime.js';
+export { type Backend, type OrtModule, activeBackend, useBackend } from './engine/backend.js';
+export { type WebBackendOptions, webBackend } from './engine/backend-web.js';
 export { type EmittedModel, type ValueInfo, emitLoopOnnx, emitOnnx, OPSET } from './engine/onnx.js';
 export { type Feed, type NDArray, evaluate } from './engine/reference.js';
 export * as rng from './engine/rng.js';
@@ -36,5 +38,6 @@ export { type MaskingCheck, type MaskingReport, maskingChecks } from './eval/mas
 export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './train/step.js';
 export { DEFAULT_CONFIG, dataShape, makeConfig, modelOf } from './train/config.js';
 export { type TrainResult, train } from './train/loop.js';
-export { type Dataset, type Split, loadDataset } from './data/mnist.js';
+export type { Dataset, Split } from './data/dataset.js';
+export { loadDataset } from './data/mnist.js';
 export { imagesOf, take } from './data/selection.js';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ATTACKS } from '../src/attacks/spec.js';
-import { type Dataset, loadDataset } from '../src/data/mnist.js';
+import type { Dataset } from '../src/data/dataset.js';
+import { loadDataset } from '../src/data/mnist.js';
 import { take } from '../src/data/selection.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { compileAttack } from '../src/eval/attack-runner.js';

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { CheckpointError, encodeCheckpoint, readCheckpoint, writeCheckpoint } from '../src/io/checkpoint.js';
+import { CheckpointError, encodeCheckpoint } from '../src/io/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../src/io/checkpoint-file.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { network } from '../src/model/network.js';
 import { initGroup, paramGroup } from '../src/nn/params.js';

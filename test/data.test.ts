@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { keyFromSeed } from '../src/engine/rng.js';
-import { DataError, parseIdx, readIdx } from '../src/data/idx.js';
-import { type Split, defaultDataDir, loadDataset } from '../src/data/mnist.js';
+import { DataError, parseIdx } from '../src/data/idx.js';
+import { readIdx } from '../src/data/idx-file.js';
+import type { Split } from '../src/data/dataset.js';
+import { defaultDataDir, loadDataset } from '../src/data/mnist.js';
 import { floatRows, gather, holdOut, imagesOf, shuffledBatches, subset, take } from '../src/data/selection.js';
 import { idx } from './helpers.js';
 

@@ -1,5 +1,5 @@
 // Shared test helpers: seeded random arrays and central finite differences on the reference interpreter.
-import type { Dataset, Split } from '../src/data/mnist.js';
+import type { Dataset, Split } from '../src/data/dataset.js';
 import * as o from '../src/engine/ops.js';
 import { type NDArray, evaluate } from '../src/engine/reference.js';
 import { keyFromSeed, fold, uniform } from '../src/engine/rng.js';

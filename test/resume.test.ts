@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, wr
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readCheckpoint } from '../src/io/checkpoint.js';
+import { readCheckpoint } from '../src/io/checkpoint-file.js';
 import { DivergenceError } from '../src/train/guard.js';
 import { type TrainConfig, makeConfig } from '../src/train/config.js';
 import { type TrainState, train } from '../src/train/loop.js';

@@ -1,6 +1,4 @@
-// IDX files (the MNIST container format): parsing unsigned-byte arrays, reading raw or gzipped files.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+// IDX arrays (the MNIST container format): parsing unsigned-byte arrays from bytes (files: idx-file.ts).
 import { A3tError } from '../errors.js';
 
 /** Thrown for data files and directories that are missing or malformed; the message starts with the path. */
@@ -25,7 +23,8 @@ const TYPES: Record<number, string> = {
   0x0e: 'float64',
 };
 
-const MAX_INFLATED = 2 ** 30;
+/** No IDX file a3t reads inflates to more: a small gzip that would is refused, not allocated. */
+export const MAX_INFLATED = 2 ** 30;
 
 const hex = (b: number) => '0x' + b.toString(16).padStart(2, '0');
 
@@ -61,25 +60,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   return { dims, data: bytes.subarray(header) };
 }
 
-/** Read and parse an IDX file, gunzipping it when its name ends in .gz or it starts with the gzip magic 1f 8b. */
-export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataError(`${path}: not found (expected an IDX file)`);
-    if (code === 'EISDIR') throw new DataError(`${path}: is a directory, expected an IDX file`);
-    throw new DataError(`${path}: cannot be read (${(e as Error).message})`);
-  }
-  if (path.endsWith('.gz') || (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) {
-    try {
-      // Bounded, so a small file that inflates to gigabytes is refused rather than allocated.
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DataError(`${path}: decompresses to more than ${MAX_INFLATED} bytes, larger than any IDX file a3t reads`);
-      throw new DataError(`${path}: not a valid gzip file (${(e as Error).message})`);
-    }
-  }
-  return parseIdx(bytes, path);
+/** Whether bytes named `file` are gzipped: the name ends in .gz or they start with the gzip magic 1f 8b. */
+export function isGzip(bytes: Uint8Array, file: string): boolean {
+  return file.endsWith('.gz') || (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b);
 }

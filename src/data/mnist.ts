@@ -3,30 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { usageError } from '../errors.js';
-import { DataError, type IdxArray, readIdx } from './idx.js';
-
-/**
- * Images row-major `count × features` as bytes (pixel p stands for p/255: `imagesOf` and `gather` give
- * the float values); one label per image. Bytes are a quarter of the memory of floats.
- */
-export interface Split {
-  pixels: Uint8Array;
-  /** When given, row r's pixels are row rows[r] of `pixels` (the bytes are shared with another split). */
-  rows?: Int32Array;
-  labels: Uint8Array;
-  count: number;
-  features: number;
-}
-
-export interface Dataset {
-  train: Split;
-  test: Split;
-  classes: number;
-  /** The directory the files came from. */
-  source: string;
-  /** Image [rows, cols]. */
-  shape: [number, number];
-}
+import { type Dataset, type Split, datasetOf, splitFromIdx } from './dataset.js';
+import { DataError } from './idx.js';
+import { readIdx } from './idx-file.js';
 
 const FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -53,24 +32,7 @@ function locate(dir: string, name: string): string | undefined {
 }
 
 function loadSplit(imagesFile: string, labelsFile: string, classes: number): { split: Split; shape: [number, number] } {
-  const images: IdxArray = readIdx(imagesFile);
-  if (images.dims.length !== 3) {
-    throw new DataError(`${imagesFile}: expected 3-D images [count, rows, cols], got dims [${images.dims.join(', ')}]`);
-  }
-  const labels: IdxArray = readIdx(labelsFile);
-  if (labels.dims.length !== 1) throw new DataError(`${labelsFile}: expected 1-D labels [count], got dims [${labels.dims.join(', ')}]`);
-  const [count, rows, cols] = images.dims;
-  if (labels.dims[0] !== count) {
-    throw new DataError(`${imagesFile} has ${count} images but ${labelsFile} has ${labels.dims[0]} labels, expected the same count`);
-  }
-  if (count === 0) throw new DataError(`${imagesFile}: contains no images, expected at least one`);
-  if (rows * cols === 0) throw new DataError(`${imagesFile}: images are ${rows}×${cols}, expected at least one pixel`);
-  const y = labels.data;
-  for (let i = 0; i < count; i++) {
-    if (y[i] >= classes) throw new DataError(`${labelsFile}: label ${y[i]} at index ${i} is out of range, expected 0..${classes - 1}`);
-  }
-  // A copy, so the file's buffer (and the whole inflated file) is not kept alive by a view.
-  return { split: { pixels: images.data.slice(), labels: Uint8Array.from(y), count, features: rows * cols }, shape: [rows, cols] };
+  return splitFromIdx(readIdx(imagesFile), readIdx(labelsFile), classes, imagesFile, labelsFile);
 }
 
 /**
@@ -95,10 +57,5 @@ export function loadDataset(dir: string = defaultDataDir(), classes = 10): Datas
   const f = found as Record<keyof typeof FILES, string>;
   const train = loadSplit(f.trainImages, f.trainLabels, classes);
   const test = loadSplit(f.testImages, f.testLabels, classes);
-  if (train.shape[0] !== test.shape[0] || train.shape[1] !== test.shape[1]) {
-    throw new DataError(
-      `${f.testImages}: images are ${test.shape.join('×')} but ${f.trainImages} has ${train.shape.join('×')}, expected the same size`,
-    );
-  }
-  return { train: train.split, test: test.split, classes, source: resolve(dir), shape: train.shape };
+  return datasetOf(train, test, classes, resolve(dir), f);
 }

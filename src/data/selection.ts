@@ -1,7 +1,7 @@
 // Selecting rows of a split: held-out validation, prefixes, subsets, shuffled epoch batches, batch gathering,
 // and labels as the int64 values graphs take.
 import { type Key, permutation } from '../engine/rng.js';
-import type { Split } from './mnist.js';
+import type { Split } from './dataset.js';
 
 /** Pixel p as the float32 image value p/255. */
 const SCALED = Float32Array.from({ length: 256 }, (_, p) => p / 255);

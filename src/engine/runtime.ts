@@ -1,9 +1,8 @@
-// Programs: a traced graph compiled once into an ONNX Runtime session, run with checked feeds
-// and pre-allocated outputs; persistent state ping-pongs between two buffer sets.
-import { readdirSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import ort from 'onnxruntime-node';
+// Programs: a traced graph compiled once into an ONNX Runtime session of the active backend, run with
+// checked feeds. Where the backend allows, outputs are pre-allocated and persistent state ping-pongs
+// between two buffer sets; elsewhere (onnxruntime-web) each run's state outputs become the next inputs.
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { type Backend, activeBackend } from './backend.js';
 import { type EmittedModel, type ValueInfo, emitLoopOnnx, emitOnnx } from './onnx.js';
 import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize } from './tensor.js';
 
@@ -20,11 +19,11 @@ export interface CompileOptions {
   outputs?: Readonly<Record<string, Tensor>>;
   /** Persistent state: input name → the tensor holding its next value. */
   state?: Readonly<Record<string, Tensor>>;
-  /** Intra-op threads (default: all cores). */
+  /** Intra-op threads (default: all cores under Node; the page's setting on the web). */
   threads?: number;
   /** ONNX Runtime's graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Write ONNX Runtime's JSON profile with this file prefix. */
+  /** Write ONNX Runtime's JSON profile with this file prefix (Node only). */
   profilePrefix?: string;
   /**
    * Run the graph once per row of stacked inputs inside one session run (an ONNX Loop), carrying the
@@ -67,37 +66,45 @@ export class Program {
   readonly outputs: readonly ValueInfo[];
   /** Inputs the caller feeds on each run (all inputs but the state). */
   readonly feeds: readonly ValueInfo[];
-  private readonly session: ort.InferenceSession;
-  /** Inputs that carry state from run to run (fed from, and written back to, the ping-pong buffers). */
+  /** Inputs that carry state from run to run (fed from, and written back to, the state buffers). */
   readonly stateNames: readonly string[];
-  private readonly buffers = new Map<string, [ort.Tensor, ort.Tensor]>();
-  private readonly outTensors = new Map<string, ort.Tensor | null>();
+  /** Per state input: two buffers that ping-pong, or one that each run replaces (no pre-allocation). */
+  private readonly buffers = new Map<string, OrtTensor[]>();
+  private readonly outTensors = new Map<string, OrtTensor | null>();
   private flip = 0;
 
   /** Use `compile`. */
-  constructor(session: ort.InferenceSession, model: EmittedModel, stateNames: readonly string[], readonly nodeCount: number, private readonly profilePrefix?: string) {
-    this.session = session;
+  constructor(
+    private readonly session: InferenceSession,
+    model: EmittedModel,
+    stateNames: readonly string[],
+    readonly nodeCount: number,
+    readonly backend: Backend,
+    private readonly profilePrefix?: string,
+  ) {
     this.inputs = model.inputs;
     this.outputs = model.outputs.filter((o) => !o.name.endsWith('__next'));
     this.stateNames = stateNames;
     this.feeds = model.inputs.filter((i) => !stateNames.includes(i.name));
+    const { Tensor } = backend.ort;
     for (const name of stateNames) {
       const info = model.inputs.find((i) => i.name === name)!;
       const n = staticSize(info.shape)!;
-      const make = () => new ort.Tensor(info.dtype, new ARRAY[info.dtype](n) as never, info.shape as number[]);
-      this.buffers.set(name, [make(), make()]);
+      const make = () => new Tensor(info.dtype, new ARRAY[info.dtype](n) as never, info.shape as number[]);
+      this.buffers.set(name, backend.preallocate ? [make(), make()] : [make()]);
     }
+    if (!backend.preallocate) return;
     for (const o of this.outputs) {
       const n = staticSize(o.shape);
-      this.outTensors.set(o.name, n === null ? null : new ort.Tensor(o.dtype, new ARRAY[o.dtype](n) as never, o.shape as number[]));
+      this.outTensors.set(o.name, n === null ? null : new Tensor(o.dtype, new ARRAY[o.dtype](n) as never, o.shape as number[]));
     }
   }
 
   /** The current value of a state buffer (a live view: copy it to keep it). */
   state(name: string): TypedArray {
-    const pair = this.buffers.get(name);
-    if (!pair) throw new FeedError(`no state named '${name}'; state: ${this.stateNames.join(', ') || '(none)'}`);
-    return pair[this.flip].data as TypedArray;
+    const bufs = this.buffers.get(name);
+    if (!bufs) throw new FeedError(`no state named '${name}'; state: ${this.stateNames.join(', ') || '(none)'}`);
+    return bufs[this.flip % bufs.length].data as TypedArray;
   }
 
   setState(name: string, values: ArrayLike<number> | ArrayLike<bigint>): void {
@@ -106,9 +113,9 @@ export class Program {
     cur.set(values as never);
   }
 
-  private checkFeeds(feeds: Readonly<Record<string, TypedArray>>): Record<string, ort.Tensor> {
+  private checkFeeds(feeds: Readonly<Record<string, TypedArray>>): Record<string, OrtTensor> {
     const dims = new Map<string, number>();
-    const out: Record<string, ort.Tensor> = {};
+    const out: Record<string, OrtTensor> = {};
     for (const name of Object.keys(feeds)) {
       if (!this.feeds.some((f) => f.name === name)) {
         const why = this.stateNames.includes(name) ? 'it is state, set with setState' : `expected one of: ${this.feeds.map((f) => f.name).join(', ')}`;
@@ -122,37 +129,41 @@ export class Program {
       if (!(v instanceof Want)) throw new FeedError(`feed '${f.name}' is a ${v?.constructor?.name ?? typeof v}, expected a ${Want.name} for ${describe(f)}`);
       const shape = fitShape(f.shape, v.length, dims);
       if (!shape) throw new FeedError(`feed '${f.name}' has ${v.length} elements, expected ${describe(f)}${dims.size ? ` with ${[...dims].map(([k, d]) => `${k}=${d}`).join(', ')}` : ''}`);
-      out[f.name] = new ort.Tensor(f.dtype, v as never, shape);
+      out[f.name] = new this.backend.ort.Tensor(f.dtype, v as never, shape);
     }
     return out;
   }
 
-  /** One run: feeds by name; returns the outputs (pre-allocated arrays, overwritten by the next run). */
+  /** One run: feeds by name; returns the outputs (arrays a later run may overwrite: copy what you keep). */
   async run(feeds: Readonly<Record<string, TypedArray>>): Promise<Record<string, TypedArray>> {
     const ortFeeds = this.checkFeeds(feeds);
-    const fetches: Record<string, ort.Tensor | null> = {};
+    const out: Record<string, TypedArray> = {};
+    if (!this.backend.preallocate) {
+      for (const [name, [cur]] of this.buffers) ortFeeds[name] = cur;
+      const fetches = [...this.outputs.map((o) => o.name), ...this.stateNames.map(nextName)];
+      const res = await this.session.run(ortFeeds, fetches);
+      for (const [name, bufs] of this.buffers) bufs[0] = res[nextName(name)];
+      for (const o of this.outputs) out[o.name] = res[o.name].data as TypedArray;
+      return out;
+    }
+    const fetches: Record<string, OrtTensor | null> = {};
     const cur = this.flip;
     for (const [name, pair] of this.buffers) {
       ortFeeds[name] = pair[cur];
       fetches[nextName(name)] = pair[1 - cur];
     }
     for (const [name, t] of this.outTensors) fetches[name] = t;
-    const res = await this.session.run(ortFeeds, fetches as ort.InferenceSession.FetchesType);
+    const res = await this.session.run(ortFeeds, fetches as InferenceSession.FetchesType);
     this.flip = 1 - cur;
-    const out: Record<string, TypedArray> = {};
     for (const o of this.outputs) out[o.name] = res[o.name].data as TypedArray;
     return out;
   }
 
   /** End profiling (when compiled with profilePrefix); returns the profile file. */
   endProfiling(): string {
-    (this.session as unknown as { endProfiling(): void }).endProfiling();
-    // onnxruntime-node returns nothing: the file is the newest `<prefix>_<date>.json`.
-    const prefix = this.profilePrefix ?? '';
-    const dir = dirname(prefix);
-    const files = readdirSync(dir).filter((f) => join(dir, f).startsWith(`${prefix}_`) && f.endsWith('.json'));
-    if (!files.length) throw new Error(`no ONNX Runtime profile found with prefix ${prefix}`);
-    return join(dir, files.sort().at(-1)!);
+    this.session.endProfiling();
+    if (!this.backend.profileFile || !this.profilePrefix) throw new Error(`profiles are written to files only by onnxruntime-node, not ${this.backend.name}`);
+    return this.backend.profileFile(this.profilePrefix);
   }
 
   async release(): Promise<void> {
@@ -177,15 +188,16 @@ export async function compile(opts: CompileOptions): Promise<Program> {
     if (info.dtype !== next.dtype || info.shape.join() !== next.shape.join() || staticSize(info.shape) === null)
       throw new ShapeError(`compile: state '${name}' is ${describe(info)} but its next value is ${next.dtype} ${showShape(next.shape)} (both must match and be static)`);
   }
-  const threads = opts.threads ?? os.availableParallelism();
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`compile: threads must be a positive integer, got ${threads}`);
-  const session = await ort.InferenceSession.create(model.bytes, {
-    intraOpNumThreads: threads,
+  const threads = opts.threads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`compile: threads must be a positive integer, got ${threads}`);
+  const backend = await activeBackend();
+  const session = await backend.ort.InferenceSession.create(model.bytes, {
+    ...backend.sessionOptions(threads),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opts.optimization ?? 'all',
     enableProfiling: !!opts.profilePrefix,
     profileFilePrefix: opts.profilePrefix,
   });
-  return new Program(session, model, Object.keys(state), model.nodeCount, opts.profilePrefix && resolve(opts.profilePrefix));
+  return new Program(session, model, Object.keys(state), model.nodeCount, backend, opts.profilePrefix);
 }

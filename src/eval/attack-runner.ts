@@ -3,7 +3,7 @@
 import { column } from '../attacks/norms.js';
 import { attackPoint, type AttackSpec } from '../attacks/spec.js';
 import * as o from '../engine/ops.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels } from '../data/selection.js';
 import { type Key, fold, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';

@@ -5,7 +5,7 @@ import { crossEntropyRows } from '../attacks/losses.js';
 import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import { compile } from '../engine/runtime.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels, range } from '../data/selection.js';
 import { percent } from '../format.js';
 import type { Model } from './model.js';

@@ -1,7 +1,7 @@
 // Logits of a model over a set of images, in chunks of one compiled program with a free batch size.
 import * as o from '../engine/ops.js';
 import { type Program, compile } from '../engine/runtime.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { floatRows } from '../data/selection.js';
 import type { Architecture, Model } from './model.js';
 

@@ -3,7 +3,7 @@
 import type { AttackSpec } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
 import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { usageError } from '../errors.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';

@@ -3,7 +3,7 @@
 // discriminator's accuracies) on the clean and FGSM features. One program computes all of it chunk by
 // chunk and returns only counts, so validation holds no images or points beyond one chunk.
 import { ATTACKS, attackPoint } from '../attacks/spec.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels, range } from '../data/selection.js';
 import * as o from '../engine/ops.js';
 import { type TypedArray, compile } from '../engine/runtime.js';

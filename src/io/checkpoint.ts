@@ -1,14 +1,11 @@
 // Checkpoint files: named float32 tensors plus a JSON header, with a CRC-32 over everything, so a
 // truncated or corrupted file is refused before any of it is used. Layout:
 //   "A3TCKPT1" | u32 header length | header (UTF-8 JSON) | zero padding to 4 bytes | tensor data | u32 CRC-32
-import { readFileSync, statSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
-import { writeFileAtomic } from './atomic.js';
+import { crc32 } from '../crc32.js';
 import { A3tError } from '../errors.js';
 
 const MAGIC = 'A3TCKPT1';
 const MAX_HEADER = 16 * 1024 * 1024;
-const MAX_FILE = 2 ** 31 - 1;
 
 export class CheckpointError extends A3tError {
   constructor(message: string) {
@@ -83,25 +80,4 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   }
   if (expected !== floats) fail(`${floats - expected} float32 values of data belong to no tensor`);
   return { meta: header.meta as Record<string, unknown>, tensors };
-}
-
-export function writeCheckpoint(path: string, c: Checkpoint): void {
-  writeFileAtomic(path, encodeCheckpoint(c));
-}
-
-/** The bytes of a model or checkpoint file (`what` names the kind in errors). */
-export function readModelFile(path: string, what: string): Uint8Array {
-  try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new CheckpointError(`${path}: not a file`);
-    if (stat.size > MAX_FILE) throw new CheckpointError(`${path}: ${stat.size} bytes, larger than any ${what} a3t reads (${MAX_FILE})`);
-    return readFileSync(path);
-  } catch (e) {
-    if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-}
-
-export function readCheckpoint(path: string): Checkpoint {
-  return decodeCheckpoint(readModelFile(path, 'checkpoint'), path);
 }

@@ -1,6 +1,6 @@
 // The training configuration: the settings' defaults, one validation of a whole config (at the API
 // or CLI edge), and what the config means for given data: the model and the data-dependent checks.
-import type { Dataset } from '../data/mnist.js';
+import type { Dataset } from '../data/dataset.js';
 import { inputError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { paperDiscriminator } from '../model/discriminator.js';

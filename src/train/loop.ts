@@ -1,8 +1,8 @@
 // THE training loop: any objective, compiled once, up to `stepsPerRun` steps per session run; after
 // each epoch the quantities of the paper's Figure 2 on training and validation data. It checkpoints
 // through a hook, resumes from a state bit for bit, and stops on a NaN or infinity.
-import { crc32 } from 'node:zlib';
-import { type Dataset, type Split } from '../data/mnist.js';
+import { crc32 } from '../crc32.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { floatRows, gather, holdOut, shuffledBatches, take } from '../data/selection.js';
 import { type Key, fold, keyFromSeed, split } from '../engine/rng.js';
 import { inputError } from '../errors.js';
@@ -59,7 +59,8 @@ export interface DataPrint {
 }
 
 export interface TrainHooks {
-  onProgress?(p: Progress): void;
+  /** After every session run; training waits for a returned promise (a page pauses training this way). */
+  onProgress?(p: Progress): void | Promise<void>;
   onEpoch?(m: EpochMetrics): void;
   /** Called with the state after every `checkpointEvery`-th epoch (default 1) and after the last. */
   onCheckpoint?(s: TrainState): void;
@@ -175,7 +176,7 @@ export async function train(settings: Partial<TrainConfig>, data: Dataset, hooks
         for (const [name, v] of Object.entries(m)) for (let i = 0; i < k; i++) sums[name] = (sums[name] ?? 0) + v[i];
         global += k;
         const seconds = (performance.now() - t0) / 1000;
-        hooks.onProgress?.({ epoch, epochs: config.epochs, step: at + k, steps: batches.length, samplesPerSecond: ((at + k) * batch) / seconds });
+        await hooks.onProgress?.({ epoch, epochs: config.epochs, step: at + k, steps: batches.length, samplesPerSecond: ((at + k) * batch) / seconds });
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const trainMetrics = Object.fromEntries(Object.entries(sums).map(([n, s]) => [n, s / batches.length]));

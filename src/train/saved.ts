@@ -5,14 +5,15 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxFormatError, type OnnxInfo, type OnnxValue, readOnnxInfo } from '../engine/onnx-info.js';
 import { A3tError } from '../errors.js';
-import { CheckpointError, readCheckpoint, readModelFile, writeCheckpoint } from '../io/checkpoint.js';
+import { CheckpointError } from '../io/checkpoint.js';
+import { readCheckpoint, readModelFile } from '../io/checkpoint-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RUN_FILES } from '../io/rundir.js';
 import type { ModelConfig, Parameters } from '../model/config.js';
-import { inferenceModel } from '../model/export.js';
 import { type DataShape, type NetworkSpec, network } from '../model/network.js';
 import { specsSize } from '../nn/params.js';
 import { type TrainConfig, makeConfig, modelOf } from './config.js';
+import { modelFiles } from './model-files.js';
 import { objectiveOf } from './objective-of.js';
 import { STATS } from './step.js';
 
@@ -41,9 +42,11 @@ export function groupSizes(config: TrainConfig, model: ModelConfig): Record<stri
 
 /** Write the final checkpoint and the ONNX inference model into a run directory. */
 export function saveModel(dir: string, config: TrainConfig, model: ModelConfig, params: Parameters, meta: Record<string, unknown> = {}): void {
-  writeCheckpoint(join(dir, RUN_FILES.checkpoint), { meta: { kind: 'a3t-model', config, model, ...meta }, tensors: { ...params } });
-  writeFileAtomic(join(dir, RUN_FILES.model), inferenceModel(model.classifier, params));
+  const files = modelFiles(config, model, params, meta);
+  writeFileAtomic(join(dir, RUN_FILES.checkpoint), files.checkpoint);
+  writeFileAtomic(join(dir, RUN_FILES.model), files.onnx);
 }
+
 
 /** An ONNX model file, checked to be a whole ModelProto taking [N, ...input] and giving [N, classes] floats. */
 export function checkOnnxFile(file: string, spec?: NetworkSpec): OnnxInfo {

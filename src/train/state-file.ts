@@ -3,7 +3,8 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { CheckpointError, encodeCheckpoint, readCheckpoint } from '../io/checkpoint.js';
+import { CheckpointError, encodeCheckpoint } from '../io/checkpoint.js';
+import { readCheckpoint } from '../io/checkpoint-file.js';
 import { RUN_FILES } from '../io/rundir.js';
 import { A3tError } from '../errors.js';
 import { type TrainConfig, makeConfig, modelOf } from './config.js';
