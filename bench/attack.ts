@@ -10,7 +10,7 @@ import { imagesOf } from '../src/data/selection.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { compileAttack } from '../src/eval/attack-runner.js';
-import type { Split } from '../src/data/mnist.js';
+import type { Split } from '../src/data/dataset.js';
 import { networkModel } from '../src/eval/model.js';
 import { train } from '../src/train/loop.js';
 

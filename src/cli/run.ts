@@ -4,12 +4,14 @@ import { createRequire } from 'node:module';
 import { A3tError } from '../errors.js';
 import { evalCommand } from './commands/eval.js';
 import { reproduceCommand, reproduceWorker } from './commands/reproduce.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
   reproduce: reproduceCommand,
+  serve: serveCommand,
   __worker: reproduceWorker,
 };
 
@@ -19,6 +21,7 @@ commands:
   reproduce   the paper's Table 1 and Figure 2: four regimes × seeds, report in --out (try --quick)
   train       train one model (any regime, any network) into a run directory
   eval        how robust a model is: an a3t run directory, a checkpoint or any ONNX classifier
+  serve       the browser page: an attack lab and training in a tab (build it first: npm run build:web)
 
 a3t <command> --help shows a command's flags; a3t --version its version.
 `;
@@ -38,7 +41,7 @@ export async function main(argv: readonly string[], commands: Readonly<Record<st
   }
   const run = commands[command];
   if (!run) {
-    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval or reproduce; see a3t --help)\n`);
+    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval, reproduce or serve; see a3t --help)\n`);
     return 2;
   }
   try {
