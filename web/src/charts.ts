@@ -26,14 +26,14 @@ export function setProbabilities(chart: Chart<'bar'>, rows: { label: string; pro
 }
 
 /** Lines over x values: robust accuracy against ε, or metrics against epochs. */
-export function lineChart(canvas: HTMLCanvasElement, x: { title: string; min?: number }, y: { title: string; percent?: boolean }): Chart<'line'> {
+export function lineChart(canvas: HTMLCanvasElement, x: { title: string; min?: number; step?: number }, y: { title: string; percent?: boolean }): Chart<'line'> {
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
     options: {
       parsing: false,
       scales: {
-        x: { type: 'linear', min: x.min, title: { display: true, text: x.title } },
+        x: { type: 'linear', min: x.min, ticks: { stepSize: x.step }, title: { display: true, text: x.title } },
         y: { min: 0, max: y.percent ? 100 : undefined, title: { display: true, text: y.title } },
       },
       plugins: { legend: { position: 'bottom' } },

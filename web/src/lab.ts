@@ -43,11 +43,12 @@ function softmax(z: Float32Array): number[] {
 
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
 
-async function labModel(name: string, label: string, bytes: Uint8Array): Promise<LabModel> {
-  const imported = importOnnx(bytes, name, { image: [1, 28, 28] });
-  if (imported.features !== 784) throw new A3tError('input', `${name}: takes ${imported.features} pixels per image, expected 784 (28×28 MNIST)`);
-  if (imported.classes !== 10) throw new A3tError('input', `${name}: gives ${imported.classes} classes, expected 10 (the digits)`);
-  const model = importedModel(imported, name);
+/** `file` names the model in errors. */
+async function labModel(name: string, label: string, bytes: Uint8Array, file: string): Promise<LabModel> {
+  const imported = importOnnx(bytes, file, { image: [1, 28, 28] });
+  if (imported.features !== 784) throw new A3tError('input', `${file}: takes ${imported.features} pixels per image, expected 784 (28×28 MNIST)`);
+  if (imported.classes !== 10) throw new A3tError('input', `${file}: gives ${imported.classes} classes, expected 10 (the digits)`);
+  const model = importedModel(imported, file);
   return { name, label, model, logits: await compileLogits(model.arch, { rows: 1 }), attacks: new Map(), warnings: imported.warnings };
 }
 
@@ -56,7 +57,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
   for (const m of SHIPPED_MODELS) {
     const r = await fetch(new URL(`models/${m.name}.onnx`, base));
     if (!r.ok) throw new Error(`models/${m.name}.onnx: ${r.status} (rebuild the site with npm run build:web)`);
-    models.push(await labModel(m.name, m.label, new Uint8Array(await r.arrayBuffer())));
+    models.push(await labModel(m.name, m.label, new Uint8Array(await r.arrayBuffer()), `models/${m.name}.onnx`));
   }
   const target = $<HTMLSelectElement>('target');
   const fillTargets = () => {
@@ -166,7 +167,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     err.textContent = '';
     if (!file) return;
     try {
-      const m = await labModel('yours', file.name, new Uint8Array(await file.arrayBuffer()));
+      const m = await labModel('yours', file.name, new Uint8Array(await file.arrayBuffer()), file.name);
       const at = models.findIndex((x) => x.name === 'yours');
       if (at >= 0) models.splice(at, 1, m);
       else models.push(m);

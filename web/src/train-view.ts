@@ -38,7 +38,7 @@ export function startTrainView(base: string, shipped: Dataset, threads: number):
   const regime = $<HTMLSelectElement>('regime');
   regime.replaceChildren(...TAB_REGIMES.map((r) => new Option(REGIMES[r].label, r)));
   regime.value = 'a3t';
-  const chart = lineChart($<HTMLCanvasElement>('fig2-chart'), { title: 'epoch', min: 1 }, { title: 'validation accuracy (%)', percent: true });
+  const chart = lineChart($<HTMLCanvasElement>('fig2-chart'), { title: 'epoch', min: 1, step: 1 }, { title: 'validation accuracy (%)', percent: true });
   const status = $('train-status');
   const error = $('train-error');
   const pause = $<HTMLButtonElement>('train-pause');
