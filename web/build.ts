@@ -19,7 +19,7 @@ export const SUBSET = { train: 10_000, test: 1_000 };
 const MODELS = ['plain', 'at', 'a3t'];
 
 /** Refuse Node-only imports in the browser bundle; the Node backend's module becomes a stub that says what to do. */
-const browserOnly: esbuild.Plugin = {
+export const browserOnly: esbuild.Plugin = {
   name: 'browser-only',
   setup(b) {
     b.onResolve({ filter: /backend-node\.js$/ }, () => ({ path: 'backend-node', namespace: 'stub' }));
