@@ -1,4 +1,4 @@
-// Samples/s of the paper's A3T step (MLP, batch 128, 16 steps per session run) on whichever backend is
+// Samples/s of the paper's A3T step (MLP, batch 128, 16 steps per session run by default) on whichever backend is
 // active: shared by the Node side and the browser side of the web bench, so both time the same thing.
 import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
@@ -6,8 +6,8 @@ import { presetNetwork } from '../src/model/presets.js';
 import { adversarial } from '../src/objectives/adversarial.js';
 import { compileStep } from '../src/train/step.js';
 
-export async function a3tStepRate(opts: { threads?: number; seconds: number }): Promise<number> {
-  const [B, K] = [128, 16];
+export async function a3tStepRate(opts: { threads?: number; seconds: number; steps?: number }): Promise<number> {
+  const [B, K] = [128, opts.steps ?? 16];
   const model = { classifier: presetNetwork('mlp', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(256) };
   const step = await compileStep({ objective: adversarial({ alpha: 0.5, beta: 1, eps: 0.1 }), model, batchSize: B, maxSteps: K, threads: opts.threads });
   step.init(keyFromSeed(1));

@@ -1,6 +1,8 @@
 // The browser bench: the paper's A3T step in a chromium tab on onnxruntime-web (WASM, 1 and 2 threads)
 // beside the Node engine in the same run; time from page load to the lab's first prediction; dist-web's size.
-// Usage: npm run bench:web [-- --seconds S] [--rounds R]
+// Usage: npm run bench:web [-- --seconds S] [--rounds R] [--webgpu]
+// --webgpu adds one WebGPU round on chromium's software adapter (SwiftShader, a CPU emulation of a GPU:
+// it shows the path works, not what a GPU does).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +60,14 @@ async function main() {
     console.log('| ------: | -------------------------------: | ---------------: | ---------: |');
     for (const t of [1, 2]) console.log(`| ${t} | ${Math.round(m[`web ${t}`]).toLocaleString('en')} | ${Math.round(m[`node ${t}`]).toLocaleString('en')} | ${(m[`web ${t}`] / m[`node ${t}`]).toFixed(2)}× |`);
     console.log(`\nFirst prediction after page load (attack lab, local server): median ${median(firstPrediction)} ms (${firstPrediction.join(', ')})`);
+    if (process.argv.includes('--webgpu')) {
+      const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+      const page = await gpuBrowser.newPage();
+      await page.goto(`${site.url}bench.html?threads=1&seconds=${seconds}&device=webgpu&steps=1`);
+      const res = (await (await page.waitForFunction(() => (window as unknown as { a3tBench?: unknown }).a3tBench, null, { timeout: (seconds + 300) * 1000 })).jsonValue()) as { samplesPerSecond?: number; backend?: string; error?: string };
+      await gpuBrowser.close();
+      console.log(res.error ? `WebGPU: ${res.error}` : `\n${res.backend} on chromium's SwiftShader adapter (CPU-emulated), one step per run: ${Math.round(res.samplesPerSecond!)} samples/s`);
+    }
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     console.log(`dist-web: ${mb(sizes.total)} (ONNX Runtime Web ${mb(sizes.ort)}, models ${mb(sizes.models)}, MNIST subset ${mb(sizes.data)}, a3t's code ${mb(sizes.code)})`);
   } finally {

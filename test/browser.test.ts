@@ -132,3 +132,31 @@ test('AT trained in the tab resists FGSM better than plain training, pauses, and
   assert.ok(report.attacks[0].accuracy[1] > 0.3, `FGSM ε 0.1 accuracy of the downloaded model: ${report.attacks[0].accuracy[1]}`);
   assert.deepEqual(problems, []);
 });
+
+test('with a WebGPU adapter (chromium\'s software one) the page computes on WebGPU and classifies and attacks as on WASM', { skip }, async () => {
+  const gpu = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+  try {
+    const p = await gpu.newPage();
+    const seen: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
+    p.on('pageerror', (e) => seen.push(e.message));
+    await p.goto(`${site.url}?device=webgpu`);
+    await p.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+    assert.match((await p.textContent('#backend')) ?? '', /^onnxruntime-web webgpu, 2 threads$/);
+    assert.deepEqual(await p.$$eval('#predictions li', (li) => li.map((l) => (l as HTMLElement).dataset.clean)), ['7', '7', '7']);
+    await p.fill('#eps', '0.3');
+    await p.waitForFunction(() => /ε 0\.30 against plain: (held|fooled)/.test(document.querySelector('#lab-status')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.equal(await p.$eval('#predictions li[data-model=plain]', (l) => (l as HTMLElement).className), 'flipped');
+    assert.deepEqual(seen, []);
+  } finally {
+    await gpu.close();
+  }
+});
+
+test('asking for WebGPU without an adapter says so and computes on WASM', { skip }, async () => {
+  const p = await browser.newPage();
+  await p.goto(`${site.url}?device=webgpu&threads=1`);
+  await p.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+  assert.match((await p.textContent('#backend')) ?? '', /^onnxruntime-web wasm, 1 thread \(WebGPU asked for, but this browser has no WebGPU adapter: WASM used\)$/);
+  await p.close();
+});

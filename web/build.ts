@@ -79,7 +79,9 @@ export async function buildWeb(dir = out): Promise<Record<string, number>> {
   // Its exports hide package.json: its main script lies in dist/.
   const ort = dirname(dirname(createRequire(import.meta.url).resolve('onnxruntime-web')));
   mkdirSync(join(dir, 'ort'));
-  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) cpSync(join(ort, 'dist', f), join(dir, 'ort', f));
+  // The WASM build, and the WebGPU build (its own .wasm, fetched only by pages that choose WebGPU).
+  const files = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+  for (const f of files) cpSync(join(ort, 'dist', f), join(dir, 'ort', f));
   mkdirSync(join(dir, 'models'));
   for (const m of MODELS) {
     cpSync(join(root, 'web/models', `${m}.onnx`), join(dir, 'models', `${m}.onnx`));

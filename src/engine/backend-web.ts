@@ -29,6 +29,7 @@ export function webBackend(ort: OrtModule, opts: WebBackendOptions = {}): Backen
     name: `onnxruntime-web ${device}, ${threads} thread${threads > 1 ? 's' : ''}`,
     ort,
     preallocate: false,
-    sessionOptions: () => ({ executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] }),
+    // Severity 3: errors only; ORT otherwise warns on the console, for every WebGPU session, that shape ops stay on the CPU.
+    sessionOptions: () => ({ executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], logSeverityLevel: 3 }),
   };
 }

@@ -43,6 +43,13 @@ function softmax(z: Float32Array): number[] {
 
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
 
+/** Each model's probabilities for one image, one session run at a time (WebGPU's build crashes on overlapping runs). */
+async function probabilities(models: LabModel[], image: Float32Array): Promise<number[][]> {
+  const out: number[][] = [];
+  for (const m of models) out.push(softmax(await m.logits.run(m.model, image, 1)));
+  return out;
+}
+
 /** `file` names the model in errors. */
 async function labModel(name: string, label: string, bytes: Uint8Array, file: string): Promise<LabModel> {
   const imported = importOnnx(bytes, file, { image: [1, 28, 28] });
@@ -97,7 +104,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     const e = Number(eps.value);
     $('eps-value').textContent = e.toFixed(2);
     const victim = models.find((m) => m.name === target.value) ?? models[0];
-    const clean = await Promise.all(models.map(async (m) => softmax(await m.logits.run(m.model, image, 1))));
+    const clean = await probabilities(models, image);
     const y = label ?? argmax(clean[models.indexOf(victim)]);
     const spec = ATTACKS[LAB_ATTACKS[attack.value]];
     let prog = victim.attacks.get(spec.name);
@@ -108,7 +115,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     const one: Split = { pixels: Uint8Array.from(image, (v) => Math.round(v * 255)), labels: Uint8Array.of(y), count: 1, features: 784 };
     const res = await (await prog).run(victim.model, one, e, keyFromSeed(0));
     const adv = res.adversarial;
-    const attacked = await Promise.all(models.map(async (m) => softmax(await m.logits.run(m.model, adv, 1))));
+    const attacked = await probabilities(models, adv);
     const x = floatRows(one, 0, 1);
     paint($<HTMLCanvasElement>('canvas-clean'), x);
     paint($<HTMLCanvasElement>('canvas-adv'), adv);
@@ -143,11 +150,11 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     image = floatRows(data.test, n, n + 1);
     label = data.test.labels[n];
     $('input-source').textContent = `test image ${n}, label ${label}`;
-    void update();
+    return update();
   };
-  testIndex.addEventListener('change', () => showTest(Number(testIndex.value)));
+  testIndex.addEventListener('change', () => void showTest(Number(testIndex.value)));
   let pick = 0;
-  $('random-test').addEventListener('click', () => showTest((pick = (pick * 7919 + 104729) % data.test.count)));
+  $('random-test').addEventListener('click', () => void showTest((pick = (pick * 7919 + 104729) % data.test.count)));
   const padCanvas = $<HTMLCanvasElement>('pad');
   const pad = drawingPad(padCanvas, () => {
     const d = digitOf(padCanvas);
@@ -181,7 +188,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
   });
 
   await robustnessCurves(base);
-  showTest(0);
+  await showTest(0);
 }
 
 /** Robust accuracy against ε of the shipped models, from their evaluation reports. */
@@ -193,9 +200,9 @@ async function robustnessCurves(base: string): Promise<void> {
     if (!r.ok) continue;
     const rep = (await r.json()) as { epsilons: number[]; worstCase: number[]; attacks: { name: string; accuracy: number[] }[] };
     const pts = (acc: number[]) => rep.epsilons.map((x, j) => ({ x, y: acc[j] * 100 }));
-    series.push({ label: `${m.label}: worst case of ${rep.attacks.map((a) => a.name).join(', ')}`, points: pts(rep.worstCase), color: i });
+    series.push({ label: `${m.label}, worst case`, points: pts(rep.worstCase), color: i });
     const fgsm = rep.attacks.find((a) => a.name === 'FGSM');
-    if (fgsm) series.push({ label: `${m.label}: FGSM`, points: pts(fgsm.accuracy), dashed: true, color: i });
+    if (fgsm) series.push({ label: `${m.label}, FGSM`, points: pts(fgsm.accuracy), dashed: true, color: i });
   }
   setSeries(chart, series);
 }

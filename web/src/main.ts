@@ -1,7 +1,7 @@
 // The page: starts onnxruntime-web, loads the shipped MNIST subset, then the attack lab and the training view.
 import { shippedDataset } from './data.js';
 import { startLab } from './lab.js';
-import { maxThreads, requestedThreads, startBackend } from './runtime.js';
+import { type Device, hasWebgpu, maxThreads, requested, startBackend } from './runtime.js';
 import { startTrainView } from './train-view.js';
 
 const base = new URL('.', import.meta.url).href;
@@ -17,20 +17,31 @@ function showView(name: string): void {
 
 async function main(): Promise<void> {
   for (const tab of document.querySelectorAll<HTMLButtonElement>('[role=tab]')) tab.addEventListener('click', () => showView(tab.dataset.view!));
-  const threads = requestedThreads();
-  const select = document.getElementById('threads') as HTMLSelectElement;
-  select.replaceChildren(...Array.from({ length: maxThreads() }, (_, i) => new Option(String(i + 1), String(i + 1))));
-  select.value = String(threads);
-  // onnxruntime-web fixes its thread count when its WASM starts: a change reloads the page.
-  select.addEventListener('change', () => {
-    const u = new URL(location.href);
-    u.searchParams.set('threads', select.value);
-    location.href = u.href;
-  });
-  const backend = await startBackend(threads, base);
-  document.getElementById('backend')!.textContent = `${backend}${globalThis.crossOriginIsolated ? '' : ' (the page is not cross-origin isolated: one thread)'}; WebGPU: ${await webgpuNote()}`;
+  const asked = requested();
+  const gpu = await hasWebgpu();
+  const device: Device = asked.device === 'webgpu' && gpu ? 'webgpu' : 'wasm';
+  const threadSelect = document.getElementById('threads') as HTMLSelectElement;
+  threadSelect.replaceChildren(...Array.from({ length: maxThreads() }, (_, i) => new Option(String(i + 1), String(i + 1))));
+  threadSelect.value = String(asked.threads);
+  const deviceSelect = document.getElementById('device') as HTMLSelectElement;
+  deviceSelect.value = device;
+  (deviceSelect.querySelector('option[value=webgpu]') as HTMLOptionElement).disabled = !gpu;
+  // onnxruntime-web fixes its threads and device when its WASM starts: a change reloads the page.
+  for (const [select, key] of [[threadSelect, 'threads'], [deviceSelect, 'device']] as const)
+    select.addEventListener('change', () => {
+      const u = new URL(location.href);
+      u.searchParams.set(key, select.value);
+      location.href = u.href;
+    });
+  const backend = await startBackend(asked.threads, base, device);
+  const notes = [
+    globalThis.crossOriginIsolated ? '' : 'the page is not cross-origin isolated: one thread',
+    asked.device === 'webgpu' && !gpu ? 'WebGPU asked for, but this browser has no WebGPU adapter: WASM used' : '',
+    !gpu && asked.device !== 'webgpu' ? 'no WebGPU adapter in this browser' : '',
+  ].filter(Boolean);
+  document.getElementById('backend')!.textContent = `${backend}${notes.length ? ` (${notes.join('; ')})` : ''}`;
   const data = await shippedDataset(base);
-  startTrainView(base, data, threads);
+  startTrainView(base, data, asked.threads, device);
   await startLab(base, data, () => {
     const ms = performance.now() - t0;
     const el = document.getElementById('first-prediction')!;
@@ -38,14 +49,6 @@ async function main(): Promise<void> {
     el.dataset.ms = String(Math.round(ms));
   });
   document.body.dataset.ready = 'true';
-}
-
-/** Whether this browser has a WebGPU adapter; the page computes on WASM either way (see the README). */
-async function webgpuNote(): Promise<string> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'not offered by this browser, WASM used';
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  return adapter ? 'adapter present, WASM used' : 'no adapter, WASM used';
 }
 
 main().catch((e: unknown) => {

@@ -1,6 +1,7 @@
 // What the page and its training worker say to each other.
 import type { EpochMetrics, Progress } from '../../src/train/loop.js';
 import type { TrainConfig } from '../../src/settings.js';
+import type { Device } from './runtime.js';
 
 /** A split as bytes (transferable), as `Split` holds it. */
 export interface SplitBytes {
@@ -19,7 +20,7 @@ export interface DataBytes {
 }
 
 export type ToWorker =
-  | { type: 'start'; settings: Partial<TrainConfig>; threads: number; base: string; data: DataBytes }
+  | { type: 'start'; settings: Partial<TrainConfig>; threads: number; device: Device; base: string; data: DataBytes }
   | { type: 'pause' }
   | { type: 'resume' };
 

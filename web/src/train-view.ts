@@ -6,6 +6,7 @@ import { REGIMES, regimeSettings } from '../../src/objectives/regimes.js';
 import { type Series, lineChart, setSeries } from './charts.js';
 import { dataBytes, uploadedDataset } from './data.js';
 import type { FromWorker, ToWorker } from './messages.js';
+import type { Device } from './runtime.js';
 
 /** The regimes the page offers, as `a3t train --regime`. */
 export const TAB_REGIMES = ['plain', 'at', 'a3t', 'pgd-at', 'trades'] as const;
@@ -34,7 +35,7 @@ function download(id: string, bytes: Uint8Array, name: string, type: string): vo
   a.hidden = false;
 }
 
-export function startTrainView(base: string, shipped: Dataset, threads: number): void {
+export function startTrainView(base: string, shipped: Dataset, threads: number, device: Device): void {
   const regime = $<HTMLSelectElement>('regime');
   regime.replaceChildren(...TAB_REGIMES.map((r) => new Option(REGIMES[r].label, r)));
   regime.value = 'a3t';
@@ -125,7 +126,7 @@ export function startTrainView(base: string, shipped: Dataset, threads: number):
       idle();
     };
     status.dataset.done = 'false';
-    const msg: ToWorker = { type: 'start', settings, threads, base, data: dataBytes(data) };
+    const msg: ToWorker = { type: 'start', settings, threads, device, base, data: dataBytes(data) };
     worker.postMessage(msg, [msg.data.train.pixels.buffer, msg.data.test.pixels.buffer]);
   });
 

@@ -25,7 +25,7 @@ async function checkpointOfControl(): Promise<void> {
 }
 
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  const backend = await startBackend(m.threads, m.base);
+  const backend = await startBackend(m.threads, m.base, m.device);
   const data: Dataset = { ...m.data };
   const sizes = trainingSplits(makeConfig(m.settings), data);
   post({ type: 'started', backend, train: sizes.train.count, validation: sizes.validation.count });
