@@ -98,6 +98,34 @@ test('a bad ONNX file and bad IDX uploads show what is wrong', { skip }, async (
   await page.setInputFiles('#train-labels', []);
 });
 
+test('an ONNX classifier of your own joins the lab as a model to attack', { skip }, async () => {
+  await page.click('#tab-lab');
+  await page.setInputFiles('#model-file', 'web/models/at.onnx');
+  await waitText('#model-error', /Loaded at\.onnx: 10 classes/);
+  assert.equal(await page.$eval('#target', (s) => (s as HTMLSelectElement).value), 'yours');
+  await waitText('#lab-status', /against at\.onnx: (held|fooled)/);
+  // The same weights as the shipped AT model: the same clean class.
+  const clean = await page.$$eval('#predictions li', (li) => li.map((l) => `${(l as HTMLElement).dataset.model}=${(l as HTMLElement).dataset.clean}`));
+  assert.equal(clean.length, 4);
+  assert.equal(clean[3].split('=')[1], clean[1].split('=')[1], clean.join(' '));
+});
+
+test('training on uploaded gzipped IDX files', { skip }, async () => {
+  await page.click('#tab-train');
+  await page.setInputFiles('#train-images', join(tmp, 'site/data/train-images-idx3-ubyte.gz'));
+  await page.setInputFiles('#train-labels', join(tmp, 'site/data/train-labels-idx1-ubyte.gz'));
+  await page.selectOption('#regime', 'plain');
+  await page.fill('#train-epochs', '1');
+  await page.click('#train-start');
+  await waitText('#train-status', /Training on 2000 images \(1000 held out\)/);
+  await page.waitForSelector('#train-status[data-done=true]', { timeout: 120_000 });
+  await page.setInputFiles('#train-images', []);
+  await page.setInputFiles('#train-labels', []);
+  assert.equal(await text('#train-error'), '');
+  const clean = Number(await page.$eval('#train-last', (e) => (e as HTMLElement).dataset.clean));
+  assert.ok(clean > 0.5, `clean validation accuracy after one epoch: ${clean}`);
+});
+
 /** Train in the tab with the form's defaults but `regime` and `epochs`; returns the last validation FGSM accuracy. */
 async function trainInTab(regime: string, epochs: number, pauseOnce = false): Promise<number> {
   await page.selectOption('#regime', regime);

@@ -43,6 +43,25 @@ function softmax(z: Float32Array): number[] {
 
 const argmax = (p: number[]) => p.indexOf(Math.max(...p));
 
+/** Each model's class on the clean input and, once attacked, on the adversarial one (`y`: the attack's label). */
+function showPredictions(models: LabModel[], clean: number[][], attacked: number[][] | null, y: number): void {
+  $('predictions').replaceChildren(
+    ...models.map((m, i) => {
+      const li = document.createElement('li');
+      li.dataset.model = m.name;
+      const c = argmax(clean[i]);
+      li.dataset.clean = String(c);
+      li.textContent = `${m.label}: ${c} (${(clean[i][c] * 100).toFixed(0)}%)`;
+      if (!attacked) return li;
+      const a = argmax(attacked[i]);
+      li.dataset.adversarial = String(a);
+      li.className = a === y ? 'held' : 'flipped';
+      li.textContent += ` → ${a} (${(attacked[i][a] * 100).toFixed(0)}%)${a === y ? '' : ' — fooled'}`;
+      return li;
+    }),
+  );
+}
+
 /** Each model's probabilities for one image, one session run at a time (WebGPU's build crashes on overlapping runs). */
 async function probabilities(models: LabModel[], image: Float32Array): Promise<number[][]> {
   const out: number[][] = [];
@@ -106,6 +125,12 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     const victim = models.find((m) => m.name === target.value) ?? models[0];
     const clean = await probabilities(models, image);
     const y = label ?? argmax(clean[models.indexOf(victim)]);
+    if (!firstPredicted) {
+      // The clean predictions first: the attack's program may take a while to compile.
+      showPredictions(models, clean, null, y);
+      firstPredicted = true;
+      onFirstPrediction();
+    }
     const spec = ATTACKS[LAB_ATTACKS[attack.value]];
     let prog = victim.attacks.get(spec.name);
     if (!prog) victim.attacks.set(spec.name, (prog = compileAttack(victim.model.arch, spec, { rows: 1 })));
@@ -120,26 +145,9 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     paint($<HTMLCanvasElement>('canvas-clean'), x);
     paint($<HTMLCanvasElement>('canvas-adv'), adv);
     paint($<HTMLCanvasElement>('canvas-delta'), adv.map((v, i) => v - x[i]), { range: Math.max(e, 1e-6) });
-    const list = $('predictions');
-    list.replaceChildren(
-      ...models.map((m, i) => {
-        const li = document.createElement('li');
-        li.dataset.model = m.name;
-        const c = argmax(clean[i]);
-        const a = argmax(attacked[i]);
-        li.dataset.clean = String(c);
-        li.dataset.adversarial = String(a);
-        li.className = a === y ? 'held' : 'flipped';
-        li.textContent = `${m.label}: ${c} (${(clean[i][c] * 100).toFixed(0)}%) → ${a} (${(attacked[i][a] * 100).toFixed(0)}%)${a === y ? '' : ' — fooled'}`;
-        return li;
-      }),
-    );
+    showPredictions(models, clean, attacked, y);
     setProbabilities(probs, models.map((m, i) => ({ label: `${m.label}, attacked`, probs: attacked[i] })));
     status.textContent = `${spec.name} at ε ${e.toFixed(2)} against ${victim.label}: ${res.robust[0] ? 'held' : 'fooled it'} (label ${y}${label === null ? `, ${victim.label}'s prediction of the drawing` : ''}; ${(performance.now() - t0).toFixed(0)} ms)`;
-    if (!firstPredicted) {
-      firstPredicted = true;
-      onFirstPrediction();
-    }
   }
 
   const testIndex = $<HTMLInputElement>('test-index');
@@ -187,8 +195,8 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     }
   });
 
-  await robustnessCurves(base);
   await showTest(0);
+  await robustnessCurves(base);
 }
 
 /** Robust accuracy against ε of the shipped models, from their evaluation reports. */

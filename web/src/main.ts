@@ -5,7 +5,6 @@ import { type Device, hasWebgpu, maxThreads, requested, startBackend } from './r
 import { startTrainView } from './train-view.js';
 
 const base = new URL('.', import.meta.url).href;
-const t0 = performance.now();
 
 function showView(name: string): void {
   for (const tab of document.querySelectorAll<HTMLButtonElement>('[role=tab]')) {
@@ -43,9 +42,10 @@ async function main(): Promise<void> {
   const data = await shippedDataset(base);
   startTrainView(base, data, asked.threads, device);
   await startLab(base, data, () => {
-    const ms = performance.now() - t0;
+    // performance.now() counts from the navigation: the HTML, scripts, WASM, models and data included.
+    const ms = performance.now();
     const el = document.getElementById('first-prediction')!;
-    el.textContent = `first prediction ${Math.round(ms)} ms after the page started`;
+    el.textContent = `first prediction ${Math.round(ms)} ms after the page was opened`;
     el.dataset.ms = String(Math.round(ms));
   });
   document.body.dataset.ready = 'true';
