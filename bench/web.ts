@@ -69,7 +69,7 @@ async function main() {
       console.log(res.error ? `WebGPU: ${res.error}` : `\n${res.backend} on chromium's SwiftShader adapter (CPU-emulated), one step per run: ${Math.round(res.samplesPerSecond!)} samples/s`);
     }
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-    console.log(`dist-web: ${mb(sizes.total)} (ONNX Runtime Web ${mb(sizes.ort)}, models ${mb(sizes.models)}, MNIST subset ${mb(sizes.data)}, a3t's code ${mb(sizes.code)})`);
+    console.log(`dist-web: ${mb(sizes.total)} (ONNX Runtime Web's WASM and WebGPU builds ${mb(sizes.ort)}, models ${mb(sizes.models)}, MNIST subset ${mb(sizes.data)}, the page's own code ${mb(sizes.code)}); a page on WASM fetches ${mb(sizes.wasmPage)} of it`);
   } finally {
     await browser.close();
     await site.close();

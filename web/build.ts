@@ -92,11 +92,15 @@ export async function buildWeb(dir = out): Promise<Record<string, number>> {
     writeFileSync(join(dir, 'models', `${m}.eval.json`), JSON.stringify(report));
   }
   writeSubset(join(dir, 'data'));
-  return { total: sizeOf(dir), ort: sizeOf(join(dir, 'ort')), models: sizeOf(join(dir, 'models')), data: sizeOf(join(dir, 'data')), code: sizeOf(join(dir, 'main.js')) + sizeOf(join(dir, 'train-worker.js')) };
+  const code = ['index.html', 'style.css', 'main.js', 'train-worker.js'].reduce((t, f) => t + sizeOf(join(dir, f)), 0);
+  const wasm = files.slice(0, 3).reduce((t, f) => t + sizeOf(join(dir, 'ort', f)), 0);
+  const [models, data] = [sizeOf(join(dir, 'models')), sizeOf(join(dir, 'data'))];
+  // What a page on WASM fetches: not the WebGPU build, not the source maps.
+  return { total: sizeOf(dir), ort: sizeOf(join(dir, 'ort')), models, data, code, wasmPage: code + wasm + models + data };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const sizes = await buildWeb();
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  console.log(`dist-web: ${mb(sizes.total)} (ONNX Runtime Web ${mb(sizes.ort)}, models ${mb(sizes.models)}, MNIST subset ${mb(sizes.data)}, a3t's code ${mb(sizes.code)}) in ${relative(process.cwd(), out) || '.'}`);
+  console.log(`dist-web: ${mb(sizes.total)} (ONNX Runtime Web's WASM and WebGPU builds ${mb(sizes.ort)}, models ${mb(sizes.models)}, MNIST subset ${mb(sizes.data)}, the page's own code ${mb(sizes.code)}) in ${relative(process.cwd(), out) || '.'}; a page on WASM fetches ${mb(sizes.wasmPage)} of it`);
 }
