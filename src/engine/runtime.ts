@@ -162,7 +162,8 @@ export class Program {
   /** End profiling (when compiled with profilePrefix); returns the profile file. */
   endProfiling(): string {
     this.session.endProfiling();
-    if (!this.backend.profileFile || !this.profilePrefix) throw new Error(`profiles are written to files only by onnxruntime-node, not ${this.backend.name}`);
+    if (!this.profilePrefix) throw new Error('endProfiling: the program was compiled without profilePrefix');
+    if (!this.backend.profileFile) throw new Error(`endProfiling: profiles are written to files only by onnxruntime-node, not ${this.backend.name}`);
     return this.backend.profileFile(this.profilePrefix);
   }
 

@@ -14,7 +14,7 @@ let paused: { resume: () => void; done: Promise<void> } | null = null;
 let pausedMs = 0;
 
 /** Wait here while paused; always yield once, so that 'pause' messages are read between runs. */
-async function checkpointOfControl(): Promise<void> {
+async function betweenRuns(): Promise<void> {
   await new Promise((r) => setTimeout(r, 0));
   if (!paused) return;
   const t0 = performance.now();
@@ -27,16 +27,17 @@ async function checkpointOfControl(): Promise<void> {
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const backend = await startBackend(m.threads, m.base, m.device);
   const data: Dataset = { ...m.data };
-  const sizes = trainingSplits(makeConfig(m.settings), data);
+  const config = makeConfig(m.settings);
+  const sizes = trainingSplits(config, data);
   post({ type: 'started', backend, train: sizes.train.count, validation: sizes.validation.count });
   const t0 = performance.now();
   let samples = 0;
   const rate = () => samples / ((performance.now() - t0 - pausedMs) / 1000);
   const result = await train(m.settings, data, {
     async onProgress(p) {
-      samples = ((p.epoch - 1) * p.steps + p.step) * (m.settings.batchSize ?? 128);
+      samples = ((p.epoch - 1) * p.steps + p.step) * config.batchSize;
       post({ type: 'progress', progress: p, samplesPerSecond: rate() });
-      await checkpointOfControl();
+      await betweenRuns();
     },
     onEpoch(metrics) {
       post({ type: 'epoch', metrics });
