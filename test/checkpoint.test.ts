@@ -69,3 +69,10 @@ test('a well-formed file whose tensors do not match the declared model is refuse
   assert.throws(() => loadModel(file), /classifier holds non-finite values/);
   assert.ok(readFileSync(join(dir, 'model.onnx')).length > 1000, 'the ONNX export is written beside the checkpoint');
 });
+
+test('crc32 (plain TypeScript, for browsers) equals zlib’s for every length around its 8-byte step and any starting value', async () => {
+  const { crc32: zlibCrc } = await import('node:zlib');
+  const { crc32 } = await import('../src/crc32.js');
+  const bytes = Uint8Array.from({ length: 4099 }, (_, i) => (i * 2654435761) >>> 24);
+  for (const n of [0, 1, 2, 7, 8, 9, 15, 16, 17, 4096, 4099]) for (const init of [0, 12345, 0xffffffff]) assert.equal(crc32(bytes.subarray(0, n), init), zlibCrc(bytes.subarray(0, n), init), `n ${n}, from ${init}`);
+});
