@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/attacks/spec.js';
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
+import { squareFraction, squareSide } from '../src/attacks/square.js';
 import type { Split } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { imagesOf, take } from '../src/data/selection.js';
@@ -107,6 +108,7 @@ describe('attack properties on a trained model', () => {
     ['pgd-40:target=least-likely', 0.2, 'small'],
     // ε = 0.1 keeps APGD-T's second restart (on the examples still standing) in the same batch bucket.
     ['apgd-t:restarts=2', 0.1, 'small'],
+    ['square:steps=1000', 0.2, 'data'],
   ];
   for (const [name, eps, set] of cases) {
     test(`${name}: inside the ε-ball and [0, 1], the identity at ε = 0`, async (t) => {
@@ -213,14 +215,54 @@ describe('strength, restarts, determinism and the worst case', () => {
   });
 });
 
+describe('Square (score-based)', () => {
+  test('brings a plainly trained model to about 0% at ε = 0.3 and is not stronger than APGD-CE on the AT model', async (t) => {
+    const plain = await bench.result(surrogate, ATTACKS.square, 0.3);
+    const { worst, lo, hi } = perturbation(plain.adversarial, imagesOf(data), N, 'linf');
+    t.diagnostic(`Square-5000 at ε = 0.3 on the plain model: ${pct(plain.accuracy)}`);
+    assert.ok(plain.accuracy <= 0.02, `Square-5000 at ε = 0.3 left ${pct(plain.accuracy)} of the plain model's answers standing`);
+    assert.ok(worst <= 0.3 + 1e-6 && lo >= 0 && hi <= 1);
+    const square = (await bench.result(model, parseAttack('square:steps=1000'), 0.2)).accuracy;
+    const apgd = (await bench.result(model, ATTACKS['apgd-ce'], 0.2)).accuracy;
+    t.diagnostic(`AT model at ε = 0.2: Square-1000 ${pct(square)}, APGD-CE ${pct(apgd)}`);
+    assert.ok(square >= apgd - 0.02, `Square-1000 ${pct(square)} beat APGD-CE ${pct(apgd)} by more than 2 pp`);
+  });
+
+  test('gives the same points from the same key, however the examples are chunked; another key, other points', async () => {
+    const spec = parseAttack('square:steps=200');
+    const run = async (rows: number, seed: number) => {
+      const p = await compileAttack(model.arch, spec, { threads: THREADS, rows });
+      try {
+        return await p.run(model, small, 0.2, keyFromSeed(seed));
+      } finally {
+        await p.release();
+      }
+    };
+    const [a, b, c] = [await run(64, 5), await run(16, 5), await run(64, 6)];
+    assert.deepEqual(a.robust, b.robust);
+    assert.ok(bytes(a.adversarial).equals(bytes(b.adversarial)), 'rows 64 and rows 16 found different points');
+    assert.ok(!bytes(a.adversarial).equals(bytes(c.adversarial)), 'another key found the same points');
+  });
+
+  test("the windows shrink on AutoAttack's schedule of p", () => {
+    // square.py p_selection with rescaling, for 5,000 queries: p_init/2 after 5 queries, /4 after 25, ... /512 after 4,000.
+    const at = (it: number) => 0.8 / squareFraction(it, 5000, 0.8);
+    assert.deepEqual([0, 5, 6, 25, 26, 100, 101, 250, 251, 500, 501, 1000, 1001, 2000, 2001, 3000, 3001, 4000, 4001, 4999].map(at), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 512]);
+    // √(p · 784) rounded: 25 pixels a side at the start (p = 0.8), 1 at the end.
+    assert.equal(squareSide(0, 5000, 0.8, [1, 28, 28]), 25);
+    assert.equal(squareSide(4999, 5000, 0.8, [1, 28, 28]), 1);
+    assert.equal(squareSide(0, 5000, 0.8, [3, 8, 8]), 7);
+  });
+});
+
 describe('gradient-masking checks', () => {
   const check = (r: MaskingReport, id: string) => r.checks.find((c) => c.id === id)!;
   const show = (t: { diagnostic(m: string): void }, r: MaskingReport) => r.checks.forEach((c) => t.diagnostic(`${c.id}: ${c.passed} (${c.detail})`));
 
-  test('pass on the trained model (all four, with a plainly trained surrogate)', async (t) => {
+  test('pass on the trained model (all six, with a plainly trained surrogate)', async (t) => {
     const real = await maskingChecks(model, bench, { eps: 0.1, surrogate });
     show(t, real);
-    assert.deepEqual(real.checks.map((c) => c.id), ['large-eps', 'monotone', 'iterative-vs-single-step', 'transfer', 'gradients']);
+    assert.deepEqual(real.checks.map((c) => c.id), ['large-eps', 'monotone', 'iterative-vs-single-step', 'score-based', 'transfer', 'gradients']);
     for (const c of real.checks) assert.equal(c.passed, true, `${c.id}: ${c.detail}`);
     assert.equal(real.passed, true);
   });
@@ -258,6 +300,10 @@ describe('gradient-masking checks', () => {
     const iter = check(masked, 'iterative-vs-single-step');
     assert.equal(iter.passed, true, iter.detail);
     assert.ok(iter.values.fgsm >= smallClean - 0.05, iter.detail);
+    // Square needs no gradient: it fools the masked copy about as often as the real model, far more than PGD-40 does.
+    const score = check(masked, 'score-based');
+    assert.equal(score.passed, false, score.detail);
+    assert.ok(score.values.square < score.values.gradient - 0.1, score.detail);
     // 'transfer' is not asserted: the AT model resists PGD examples from a 1-epoch plain surrogate about as
     // well as random noise (seen on 256 images: 94.1% vs 94.5% at ε = 0.1, 93.0% vs 94.9% at ε = 0.2).
   });

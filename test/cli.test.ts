@@ -119,7 +119,7 @@ test('a3t eval runs the gradient-masking checks, with a given surrogate for the 
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
   const ids = j.masking.checks.map((c: { id: string }) => c.id);
-  assert.deepEqual(ids, ['large-eps', 'monotone', 'iterative-vs-single-step', 'transfer', 'gradients']);
+  assert.deepEqual(ids, ['large-eps', 'monotone', 'iterative-vs-single-step', 'score-based', 'transfer', 'gradients']);
   for (const c of j.masking.checks) assert.equal(c.passed, true, `${c.id}: ${c.detail}`);
   assert.match(j.surrogate, /plain-2/);
   assert.match(r.stdout, /Gradient-masking checks: passed/);

@@ -16,7 +16,8 @@ export const TARGET_MODES: readonly TargetMode[] = ['none', 'least-likely', 'nex
 export interface AttackSpec {
   /** Shown in reports, e.g. 'PGD-40'. */
   name: string;
-  routine: 'steps' | 'apgd';
+  /** The gradient-step loop, APGD, or Square (score-based: `steps` counts its queries). */
+  routine: 'steps' | 'apgd' | 'square';
   norm: NormName;
   steps: number;
   /** Step length as a fraction of ε (the step routine; APGD sets its own). */
@@ -28,7 +29,7 @@ export interface AttackSpec {
   restarts: number;
   /** Targeted attacks descend the loss towards a target class: CE, or APGD-T's targeted DLR. */
   target: TargetMode;
-  loss: 'ce' | 'dlr';
+  loss: 'ce' | 'dlr' | 'margin';
 }
 
 const base = { norm: 'linf' as NormName, momentum: 0, restarts: 1, target: 'none' as TargetMode, loss: 'ce' as const };
@@ -43,6 +44,8 @@ export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
   mim: { ...base, name: 'MIM-10', routine: 'steps', steps: 10, stepSize: 0.1, momentum: 1, randomStart: false },
   'apgd-ce': { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true },
   'apgd-t': { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' },
+  /** AutoAttack's Square: 5,000 queries of the margin loss, p_init 0.8, one restart. */
+  square: { ...base, name: 'Square-5000', routine: 'square', steps: 5000, stepSize: 0, randomStart: true, loss: 'margin' },
 };
 
 /**
@@ -75,7 +78,7 @@ export function parseAttack(text: string): AttackSpec {
       if (spec.routine === 'steps' && preset.name.startsWith('PGD') && !/(^|,)\s*step\s*=/.test(opts)) spec.stepSize = 2.5 / n;
       spec.steps = n;
     } else if (k === 'step') {
-      if (!(n > 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a fraction of ε in (0, 10] (not for APGD, which sets its own)', v);
+      if (!(n > 0 && n <= 10) || spec.routine !== 'steps') throw bad(k, 'a fraction of ε in (0, 10] (not for APGD or Square, which set their own)', v);
       spec.stepSize = n;
     } else if (k === 'restarts') {
       if (!(Number.isInteger(n) && n >= 1 && n <= 1000)) throw bad(k, 'an integer from 1 to 1000', v);
@@ -84,7 +87,7 @@ export function parseAttack(text: string): AttackSpec {
       if (!NORM_NAMES.includes(v as NormName)) throw bad(k, NORM_NAMES.join(' or '), v);
       spec.norm = v as NormName;
     } else if (k === 'momentum') {
-      if (!(n >= 0 && n <= 10) || spec.routine === 'apgd') throw bad(k, 'a number in [0, 10] (not for APGD)', v);
+      if (!(n >= 0 && n <= 10) || spec.routine !== 'steps') throw bad(k, 'a number in [0, 10] (not for APGD or Square)', v);
       spec.momentum = n;
     } else if (k === 'target') {
       if (!TARGET_MODES.includes(v as TargetMode)) throw bad(k, TARGET_MODES.join(', '), v);
@@ -114,6 +117,7 @@ export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss'
         : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
   const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined };
   if (spec.randomStart && !io.start) throw new Error(`${spec.name} starts at random: it needs start noise`);
+  if (spec.routine === 'square') throw new Error(`${spec.name} is score-based: it runs its own loop (compileAttack), not as one graph`);
   if (spec.routine === 'apgd') return apgd(spec.steps, full);
   const rule: StepRule = { steps: spec.steps, stepSize: spec.stepSize, momentum: spec.momentum };
   return gradientSteps(rule, full);

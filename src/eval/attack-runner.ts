@@ -12,6 +12,7 @@ import { usageError } from '../errors.js';
 import { NORMS } from '../attacks/norms.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, mean } from './predict.js';
+import { compileSquare } from './square-runner.js';
 
 export interface AttackResult {
   /** 1 where the clean point and every point the attack reached were classified correctly. */
@@ -78,6 +79,7 @@ function attackGraph(arch: Architecture, spec: AttackSpec, batch: number): Recor
 const bucket = (m: number, rows: number) => Math.min(rows, Math.max(64, 2 ** Math.ceil(Math.log2(m))));
 
 export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
+  if (spec.routine === 'square') return compileSquare(arch, spec, opts);
   const f = arch.inputs;
   const targeted = spec.target !== 'none';
   if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);

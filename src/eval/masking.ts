@@ -13,7 +13,7 @@ import { compileLogits, correctness, mean } from './predict.js';
 import type { AttackBench, RobustnessReport } from './robustness.js';
 
 export interface MaskingCheck {
-  id: 'large-eps' | 'monotone' | 'iterative-vs-single-step' | 'transfer' | 'gradients';
+  id: 'large-eps' | 'monotone' | 'iterative-vs-single-step' | 'score-based' | 'transfer' | 'gradients';
   title: string;
   /** null when the check could not run (e.g. no surrogate model). */
   passed: boolean | null;
@@ -38,6 +38,8 @@ export interface MaskingOptions {
   tolerance?: number;
   /** The strongest-attack threshold: robust accuracy at largeEps must be at most this. */
   nearZero?: number;
+  /** Queries of the Square attack the score-based check runs (default 1,000; AutoAttack's Square uses 5,000). */
+  squareQueries?: number;
   /** More curves (e.g. the suite's) that the monotonicity check also inspects. */
   curves?: RobustnessReport;
 }
@@ -117,6 +119,19 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
     passed: weaker.length === 0,
     detail: `FGSM ${pct(single)}, ${Object.entries(iterative).map(([n, a]) => `${n} ${pct(a)}`).join(', ')} (pass: each ≤ FGSM + ${pct(tolerance)})`,
     values: { eps, fgsm: single, ...iterative },
+  });
+
+  // A score-based attack needs no gradient: when it beats the gradient attacks, their gradients misled them.
+  const queries = opts.squareQueries ?? 1000;
+  const square: AttackSpec = { ...ATTACKS.square, steps: queries, name: `Square-${queries}` };
+  const scoreBased = (await bench.result(model, square, eps)).accuracy;
+  const bestGradient = Math.min(...Object.values(iterative));
+  checks.push({
+    id: 'score-based',
+    title: `a gradient-free attack is not stronger than the gradient attacks at ε = ${eps}`,
+    passed: scoreBased >= bestGradient - tolerance,
+    detail: `${square.name} ${pct(scoreBased)}, best of PGD-40 and APGD-CE ${pct(bestGradient)} (pass: ${square.name} ≥ that − ${pct(tolerance)})`,
+    values: { eps, square: scoreBased, gradient: bestGradient, queries },
   });
 
   const whiteBox = iterative['PGD-40'];

@@ -12,6 +12,8 @@ export interface Architecture {
   /** Pixels per example: the rows attacks perturb. */
   inputs: number;
   classes: number;
+  /** The image [C, H, W] the rows hold, where known (Square's windows need it). */
+  image?: readonly [number, number, number];
   /** Says what the graph computes; programs are cached by it. */
   id: string;
   /** Declares the parameter inputs (once per graph) and returns the logits function over them (rows [batch, inputs]). */
@@ -30,6 +32,7 @@ export function networkArchitecture(spec: NetworkSpec): Architecture {
   return {
     inputs: net.features,
     classes: net.classes,
+    image: spec.input.length === 3 ? [spec.input[0], spec.input[1], spec.input[2]] : undefined,
     id: `network ${JSON.stringify(spec)}`,
     trace() {
       const w = { params: paramGroup('classifier', net.params).views, stats: net.stats.length ? paramGroup('stats', net.stats).views : undefined };
@@ -67,5 +70,6 @@ export function maskedModel(m: Model, scale = 1e4): Model {
 
 /** An imported ONNX classifier (weights are constants of its graph: no parameter inputs). `id` names the file's contents. */
 export function importedModel(m: ImportedClassifier, id: string): Model {
-  return { arch: { inputs: m.features, classes: m.classes, id: `onnx ${id}`, trace: () => (x) => m.logits(x) }, params: {} };
+  const image = m.inputShape.length === 3 ? ([m.inputShape[0], m.inputShape[1], m.inputShape[2]] as const) : undefined;
+  return { arch: { inputs: m.features, classes: m.classes, image, id: `onnx ${id}`, trace: () => (x) => m.logits(x) }, params: {} };
 }

@@ -1,0 +1,171 @@
+// The Square attack run over a dataset: clean predictions, the striped start, then blocks of queries
+// (one compiled graph per block and batch size) on the examples still standing, until each is
+// misclassified or has used its queries. Per-example keys: the result does not depend on chunking.
+import { LINF } from '../attacks/norms.js';
+import type { AttackSpec } from '../attacks/spec.js';
+import { squareQueries, squareSide } from '../attacks/square.js';
+import type { Split } from '../data/dataset.js';
+import { floatRows, int64Labels } from '../data/selection.js';
+import * as o from '../engine/ops.js';
+import { type Key, fold, uniform } from '../engine/rng.js';
+import { type Program, type TypedArray, compile } from '../engine/runtime.js';
+import { usageError } from '../errors.js';
+import type { AttackProgram } from './attack-runner.js';
+import type { Architecture } from './model.js';
+import { compileLogits, mean } from './predict.js';
+
+/** Queries per session run (and per draw of an example's random numbers). */
+export const SQUARE_BLOCK = 20;
+/** AutoAttack's default fraction of the image the first windows cover. */
+export const SQUARE_P_INIT = 0.8;
+
+/** The image shape [C, H, W] an architecture takes: its own, else a square single-channel image. */
+export function imageOf(arch: Architecture): [number, number, number] {
+  if (arch.image) return [...arch.image];
+  const side = Math.round(Math.sqrt(arch.inputs));
+  if (side * side === arch.inputs) return [1, side, side];
+  throw usageError(`Square needs the model's image shape: it takes ${arch.inputs} values per example, not a square image`);
+}
+
+const bucket = (m: number, rows: number) => Math.min(rows, Math.max(8, 2 ** Math.ceil(Math.log2(m))));
+
+export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
+  if (spec.norm !== 'linf') throw usageError(`${spec.name}: Square is implemented for the L∞ ball only`);
+  if (spec.target !== 'none') throw usageError(`${spec.name}: Square is untargeted here`);
+  const image = imageOf(arch);
+  const [c, h, w] = image;
+  const f = arch.inputs;
+  const rows = opts.rows ?? 500;
+  const programs = new Map<string, Promise<Program>>();
+  const programFor = (batch: number, k: number) => {
+    const id = `${batch}×${k}`;
+    let p = programs.get(id);
+    if (!p) {
+      const x = o.input('x', [batch, f]);
+      const out = squareQueries({
+        x,
+        image,
+        eps: o.input('eps', []),
+        onehot: o.oneHot(o.input('y', [batch], 'int64'), arch.classes),
+        logits: arch.trace(),
+        best: o.input('best', [batch, f]),
+        margin: o.input('margin', [batch]),
+        loss: o.input('loss', [batch]),
+        row: o.input('row', [k, batch]),
+        col: o.input('col', [k, batch]),
+        side: o.input('side', [k]),
+        sign: o.input('sign', [k, batch, c]),
+      });
+      programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
+    }
+    return p;
+  };
+  const logits = await compileLogits(arch, opts);
+  // The start's margins: logits of the start points, then z_y − max_{j≠y} z_j.
+  const marginsOf = async (model: Parameters<AttackProgram['run']>[0], points: Float32Array, labels: ArrayLike<number>, n: number) => {
+    const z = await logits.run(model, points, n);
+    const k = arch.classes;
+    return Float32Array.from({ length: n }, (_, i) => {
+      const zi = z.subarray(i * k, (i + 1) * k);
+      let other = -Infinity;
+      for (let j = 0; j < k; j++) if (j !== labels[i] && zi[j] > other) other = zi[j];
+      return zi[labels[i]] - other;
+    });
+  };
+  return {
+    spec,
+    async run(model, data: Split, eps, key: Key) {
+      if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
+      if (!(eps >= 0 && eps <= LINF.largest(f))) throw usageError(`${spec.name}: ε must be in [0, 1] for linf, got ${eps}`);
+      const n = data.count;
+      const x = floatRows(data, 0, n);
+      const best = Float32Array.from(x);
+      const margin = await marginsOf(model, x, data.labels, n);
+      const standing = Uint8Array.from(margin, (m) => (m > 0 ? 1 : 0));
+      const queries = spec.steps;
+      for (let r = 0; r < spec.restarts; r++) {
+        const restartKey = fold(key, r);
+        let todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
+        // The start: vertical stripes of ±ε, a sign per column and channel.
+        for (const i of todo) {
+          const u = uniform(fold(fold(restartKey, i), 0), c * w);
+          for (let ch = 0; ch < c; ch++)
+            for (let row = 0; row < h; row++)
+              for (let col = 0; col < w; col++) {
+                const p = i * f + ch * h * w + row * w + col;
+                best[p] = Math.min(1, Math.max(0, x[p] + (u[ch * w + col] > 0.5 ? eps : -eps)));
+              }
+        }
+        const startMargin = await marginsOf(model, subRows(best, todo, f), todo.map((i) => data.labels[i]), todo.length);
+        todo.forEach((i, j) => (margin[i] = startMargin[j]));
+        todo = todo.filter((i) => margin[i] > 0);
+        const loss = Float32Array.from(margin);
+        for (let t = 0; t < queries && todo.length; t += SQUARE_BLOCK) {
+          const k = Math.min(SQUARE_BLOCK, queries - t);
+          const sides = Float32Array.from({ length: k }, (_, q) => squareSide(t + q, queries, SQUARE_P_INIT, image));
+          for (let at = 0; at < todo.length; at += rows) {
+            const chunk = todo.slice(at, at + rows);
+            const batch = bucket(chunk.length, rows);
+            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, fold(restartKey, 1 + t / SQUARE_BLOCK));
+            const out = await (await programFor(batch, k)).run({ ...feeds, eps: Float32Array.of(eps), ...model.params });
+            const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
+            chunk.forEach((i, j) => {
+              best.set(b2.subarray(j * f, (j + 1) * f), i * f);
+              margin[i] = m2[j];
+              loss[i] = l2[j];
+            });
+          }
+          todo = todo.filter((i) => margin[i] > 0);
+        }
+        for (let i = 0; i < n; i++) if (standing[i] && margin[i] <= 0) standing[i] = 0;
+      }
+      return { robust: standing, adversarial: best, accuracy: mean(standing) };
+    },
+    async release() {
+      for (const p of programs.values()) await (await p).release();
+      await logits.release();
+    },
+  };
+}
+
+function subRows(all: Float32Array, rows: number[], f: number): Float32Array {
+  const out = new Float32Array(rows.length * f);
+  rows.forEach((i, j) => out.set(all.subarray(i * f, (i + 1) * f), j * f));
+  return out;
+}
+
+/** One block's feeds for a chunk of examples (padding rows have margin 0: inactive, left as they are). */
+function blockFeeds(
+  chunk: number[],
+  batch: number,
+  k: number,
+  sides: Float32Array,
+  s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; labels: Uint8Array; f: number; c: number; h: number; w: number },
+  blockKey: Key,
+): Record<string, TypedArray> {
+  const { f, c, h, w } = s;
+  const x = new Float32Array(batch * f);
+  const best = new Float32Array(batch * f);
+  const margin = new Float32Array(batch);
+  const loss = new Float32Array(batch);
+  const y = new BigInt64Array(batch);
+  const row = new Float32Array(k * batch);
+  const col = new Float32Array(k * batch);
+  const sign = new Float32Array(k * batch * c);
+  int64Labels(s.labels, chunk, y);
+  chunk.forEach((i, j) => {
+    x.set(s.x.subarray(i * f, (i + 1) * f), j * f);
+    best.set(s.best.subarray(i * f, (i + 1) * f), j * f);
+    margin[j] = s.margin[i];
+    loss[j] = s.loss[i];
+    // This example's numbers for this block: (row, column, c signs) per query, as AutoAttack draws them.
+    const u = uniform(fold(blockKey, i), k * (2 + c));
+    for (let q = 0; q < k; q++) {
+      const side = sides[q];
+      row[q * batch + j] = Math.floor(u[q * (2 + c)] * (h - side));
+      col[q * batch + j] = Math.floor(u[q * (2 + c) + 1] * (w - side));
+      for (let ch = 0; ch < c; ch++) sign[(q * batch + j) * c + ch] = u[q * (2 + c) + 2 + ch] > 0.5 ? 1 : -1;
+    }
+  });
+  return { x, best, margin, loss, y, row, col, side: sides, sign };
+}
