@@ -1,11 +1,11 @@
-// Attack benchmark: PGD-40 robust accuracy over the MNIST test set in a3t and PyTorch, same model, rounds interleaved.
-// Usage: npm run bench:attack -- [--count N] [--rows R] [--threads T] [--eps E] [--rounds K] [--json FILE]
+// Attack benchmark: PGD-40 (or Square) robust accuracy over the MNIST test set in a3t and PyTorch, same model, rounds interleaved.
+// Usage: npm run bench:attack -- [--attack pgd-40|square[:steps=N]] [--count N] [--rows R] [--threads T] [--eps E] [--rounds K] [--json FILE]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATTACKS } from '../src/attacks/spec.js';
+import { parseAttack } from '../src/attacks/spec.js';
 import { imagesOf } from '../src/data/selection.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { keyFromSeed } from '../src/engine/rng.js';
@@ -25,7 +25,8 @@ const THREADS = Number(opt('threads', '2'));
 const EPS = Number(opt('eps', '0.1'));
 const ROUNDS = Number(opt('rounds', '3'));
 const JSON_OUT = opt('json', '');
-const SPEC = ATTACKS['pgd-40'];
+const SPEC = parseAttack(opt('attack', 'pgd-40'));
+if (SPEC.routine === 'apgd' || SPEC.norm !== 'linf' || SPEC.target !== 'none') throw new RangeError(`--attack: the PyTorch peer runs L∞ untargeted PGD and Square, not ${SPEC.name}`);
 const log = (s: string) => process.stderr.write(`[bench:attack] ${s}\n`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -85,7 +86,7 @@ async function main() {
   let engine = '';
   let torchSkipped = '';
   try {
-    const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize };
+    const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize, routine: SPEC.routine };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     writeFileSync(join(dir, 'params.f32'), trained.params.classifier);
     writeFileSync(join(dir, 'images.f32'), imagesOf(test));
@@ -114,13 +115,14 @@ async function main() {
 
   const side = (rounds: Round[]) => {
     const seconds = median(rounds.map((r) => r.seconds));
+    // Square stops querying an example once it is fooled: its steps per second count the budget, not the queries made.
     return { seconds, examplesPerSecond: COUNT / seconds, iterationsPerSecond: (COUNT * SPEC.steps) / seconds, robust: median(rounds.map((r) => r.robust)) };
   };
   const a = side(ours);
   const t = torch.length ? side(torch) : null;
   // Per-round ratios pair each a3t round with the PyTorch round right after it, so machine drift cancels.
   const ratio = t ? median(torch.map((tr, i) => tr.seconds / ours[i].seconds)) : null;
-  console.log(`\n${SPEC.name} (L∞, ε ${EPS}, random start) over ${fmt(COUNT)} MNIST test images, batches of ${ROWS}, ${THREADS} threads; medians of ${ROUNDS} rounds\n`);
+  console.log(`\n${SPEC.name} (L∞, ε ${EPS}${SPEC.routine === 'square' ? ', margin loss' : ', random start'}) over ${fmt(COUNT)} MNIST test images, batches of ${ROWS}, ${THREADS} threads; medians of ${ROUNDS} rounds\n`);
   console.log('| engine | wall s | examples/s | example-steps/s | robust accuracy |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const [name, s] of [['a3t (ONNX Runtime)', a], ['PyTorch', t]] as const) {

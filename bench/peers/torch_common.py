@@ -33,3 +33,56 @@ def pgd_robust(model, x, y, eps, steps, size, gen=None):
         ok &= z.argmax(1) == y
         xi = torch.min(torch.max(xi + size * g.sign(), x - eps), x + eps).clamp_(0, 1)
     return ok & (model(xi).argmax(1) == y)
+
+
+def square_side(it, queries, p_init, pixels):
+    """AutoAttack's p_selection (rescaled to `queries`) turned into a window side, as square.py does for L∞."""
+    i = int(it / queries * 10000)
+    div = 512
+    for up_to, d in [(10, 1), (50, 2), (200, 4), (500, 8), (1000, 16), (2000, 32), (4000, 64), (6000, 128), (8000, 256)]:
+        if i <= up_to:
+            div = d
+            break
+    return max(int(round(((p_init / div) * pixels) ** 0.5)), 1)
+
+
+@torch.no_grad()
+def square_robust(model, x, y, eps, queries, side, p_init=0.8, gen=None):
+    """AutoAttack's L∞ Square on the margin loss for square single-channel images (x: [n, side*side]), with a3t's
+    window per example (AutoAttack draws one per query for the whole batch); each query only on the examples
+    still standing. 1 where the clean point is correct and no query misclassified it."""
+    n = x.shape[0]
+    ok = model(x).argmax(1) == y
+
+    def margin(z, yy):
+        zy = z.gather(1, yy[:, None])[:, 0]
+        other = z.scatter(1, yy[:, None], -3e38).max(1).values
+        return zy - other
+
+    stripes = torch.where(torch.rand(n, 1, side, generator=gen) > 0.5, 1.0, -1.0).expand(n, side, side).reshape(n, -1)
+    best = (x + eps * stripes).clamp(0, 1)
+    m = margin(model(best), y)
+    m[~ok] = -1.0
+    loss = m.clone()
+    idx = torch.arange(side, dtype=torch.float32)
+    for it in range(queries):
+        todo = (m > 0).nonzero()[:, 0]
+        if todo.numel() == 0:
+            break
+        s = min(square_side(it, queries, p_init, side * side), side)
+        k = todo.numel()
+        u = torch.rand(k, 3, generator=gen)
+        vh, vw = (u[:, 0] * (side - s)).floor(), (u[:, 1] * (side - s)).floor()
+        sign = torch.where(u[:, 2] > 0.5, 1.0, -1.0)
+        rows = ((idx[None] >= vh[:, None]) & (idx[None] < vh[:, None] + s)).float()
+        cols = ((idx[None] >= vw[:, None]) & (idx[None] < vw[:, None] + s)).float()
+        window = (rows[:, :, None] * cols[:, None, :]).reshape(k, -1)
+        xt, bt = x[todo], best[todo]
+        cand = torch.min(torch.max(bt + 2 * eps * window * sign[:, None], xt - eps), xt + eps).clamp(0, 1)
+        mc = margin(model(cand), y[todo])
+        lower = mc < loss[todo]
+        take = lower | (mc <= 0)
+        loss[todo] = torch.where(lower, mc, loss[todo])
+        m[todo] = torch.where(take, mc, m[todo])
+        best[todo] = torch.where(take[:, None], cand, bt)
+    return ok & (m > 0)

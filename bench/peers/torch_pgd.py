@@ -1,11 +1,12 @@
-# Benchmark peer: PGD (L∞, random start, CE on logits) over a test set in PyTorch (CPU), on the model bench/attack.ts wrote.
+# Benchmark peer: PGD (L∞, random start, CE on logits) or Square (L∞, margin loss) over a test set in PyTorch (CPU),
+# on the model bench/attack.ts wrote.
 import argparse
 import json
 import os
 import sys
 import time
 
-from torch_common import pgd_robust, torch  # loads torch, or says why not
+from torch_common import pgd_robust, square_robust, torch  # loads torch, or says why not
 import numpy as np
 import torch.nn as nn
 
@@ -38,6 +39,8 @@ labels = torch.from_numpy(np.fromfile(os.path.join(args.dir, "labels.u8"), dtype
 
 
 def pgd(x, y):
+    if job.get("routine") == "square":
+        return square_robust(model, x, y, eps, steps, int(round(widths[0] ** 0.5)))
     return pgd_robust(model, x, y, eps, steps, size)
 
 
