@@ -9,6 +9,8 @@ import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/a
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { squareFraction, squareSide } from '../src/attacks/square.js';
+import { projectLinf, projectionScratch } from '../src/attacks/fab.js';
+import { readFileSync } from 'node:fs';
 import type { Split } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { imagesOf, take } from '../src/data/selection.js';
@@ -109,6 +111,7 @@ describe('attack properties on a trained model', () => {
     // ε = 0.1 keeps APGD-T's second restart (on the examples still standing) in the same batch bucket.
     ['apgd-t:restarts=2', 0.1, 'small'],
     ['square:steps=1000', 0.2, 'data'],
+    ['fab-t:restarts=2', 0.2, 'small'],
   ];
   for (const [name, eps, set] of cases) {
     test(`${name}: inside the ε-ball and [0, 1], the identity at ε = 0`, async (t) => {
@@ -252,6 +255,37 @@ describe('Square (score-based)', () => {
     assert.equal(squareSide(0, 5000, 0.8, [1, 28, 28]), 25);
     assert.equal(squareSide(4999, 5000, 0.8, [1, 28, 28]), 1);
     assert.equal(squareSide(0, 5000, 0.8, [3, 8, 8]), 7);
+  });
+});
+
+describe('FAB-T (minimum norm)', () => {
+  test("projects onto a hyperplane within the box as AutoAttack's projection_linf does", () => {
+    // Golden values: fab_projections.py's projection_linf (AutoAttack, PyTorch 1.13, float32) on random t in [0, 1]ⁿ,
+    // w ~ N(0, 1) (some zeros), b near ⟨w, t⟩, far from it, and out of reach of the box; torch.manual_seed(0).
+    const cases = JSON.parse(readFileSync(new URL('fab-projection-golden.json', import.meta.url), 'utf8')) as { t: number[]; w: number[]; b: number; d: number[] }[];
+    assert.equal(cases.length, 10);
+    for (const c of cases) {
+      const d = new Float64Array(c.t.length);
+      projectLinf(c.t, c.w, c.b, d, projectionScratch(c.t.length));
+      for (let j = 0; j < d.length; j++) assert.ok(Math.abs(d[j] - c.d[j]) < 1e-6, `n ${d.length}: d[${j}] ${d[j]}, AutoAttack ${c.d[j]}`);
+    }
+  });
+
+  test('its smallest adversarial perturbations are no larger than the ε at which PGD-40 first succeeds, for 95% of examples', async (t) => {
+    const grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3];
+    const first = new Float64Array(SMALL).fill(Infinity);
+    for (const eps of [...grid].reverse()) (await smallBench.result(model, ATTACKS['pgd-40'], eps)).robust.forEach((r, i) => !r && (first[i] = eps));
+    // At ε = 0 no example falls, so FAB-T tries all 9 target classes on each: its norms are the minimum over them.
+    const fab = await smallBench.result(model, ATTACKS['fab-t'], 0);
+    const norms = fab.minNorm!;
+    const fooled = [...first.keys()].filter((i) => Number.isFinite(first[i]));
+    const within = fooled.filter((i) => norms[i] <= first[i] + 1e-6);
+    t.diagnostic(`PGD-40 fooled ${fooled.length} of ${SMALL} on the grid; FAB-T's norm ≤ PGD's first ε for ${within.length}; median FAB norm ${[...norms].filter(Number.isFinite).sort((a, b) => a - b)[Math.floor(norms.length / 2)]}`);
+    assert.ok(fooled.length >= SMALL / 2);
+    assert.ok(within.length >= 0.95 * fooled.length, `${within.length} of ${fooled.length}`);
+    // At ε = 0.3 an example falls exactly when its first targets found a point within 0.3 (never more than the minimum says).
+    const at = await smallBench.result(model, ATTACKS['fab-t'], 0.3);
+    at.robust.forEach((r, i) => assert.ok(r === 1 || norms[i] <= 0.3 + 1e-6, `example ${i} fell at 0.3 with minimum norm ${norms[i]}`));
   });
 });
 

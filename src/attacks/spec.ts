@@ -16,8 +16,8 @@ export const TARGET_MODES: readonly TargetMode[] = ['none', 'least-likely', 'nex
 export interface AttackSpec {
   /** Shown in reports, e.g. 'PGD-40'. */
   name: string;
-  /** The gradient-step loop, APGD, or Square (score-based: `steps` counts its queries). */
-  routine: 'steps' | 'apgd' | 'square';
+  /** The gradient-step loop, APGD, Square (score-based: `steps` counts its queries) or FAB (minimum-norm). */
+  routine: 'steps' | 'apgd' | 'square' | 'fab';
   norm: NormName;
   steps: number;
   /** Step length as a fraction of ε (the step routine; APGD sets its own). */
@@ -46,6 +46,8 @@ export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
   'apgd-t': { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' },
   /** AutoAttack's Square: 5,000 queries of the margin loss, p_init 0.8, one restart. */
   square: { ...base, name: 'Square-5000', routine: 'square', steps: 5000, stepSize: 0, randomStart: true, loss: 'margin' },
+  /** AutoAttack's FAB-T: 100 iterations towards each of the 9 most likely other classes, from the clean point. */
+  'fab-t': { ...base, name: 'FAB-T', routine: 'fab', steps: 100, stepSize: 0, randomStart: false, restarts: 9, target: 'ranked', loss: 'margin' },
 };
 
 /**
@@ -117,7 +119,7 @@ export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss'
         : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
   const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined };
   if (spec.randomStart && !io.start) throw new Error(`${spec.name} starts at random: it needs start noise`);
-  if (spec.routine === 'square') throw new Error(`${spec.name} is score-based: it runs its own loop (compileAttack), not as one graph`);
+  if (spec.routine === 'square' || spec.routine === 'fab') throw new Error(`${spec.name} runs its own loop (compileAttack), not as one graph`);
   if (spec.routine === 'apgd') return apgd(spec.steps, full);
   const rule: StepRule = { steps: spec.steps, stepSize: spec.stepSize, momentum: spec.momentum };
   return gradientSteps(rule, full);

@@ -12,6 +12,7 @@ import { usageError } from '../errors.js';
 import { NORMS } from '../attacks/norms.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, mean } from './predict.js';
+import { compileFab } from './fab-runner.js';
 import { compileSquare } from './square-runner.js';
 
 export interface AttackResult {
@@ -21,6 +22,8 @@ export interface AttackResult {
   adversarial: Float32Array;
   /** Mean of `robust`. */
   accuracy: number;
+  /** Minimum-norm attacks (FAB): per example the smallest ‖δ‖ at which it found a misclassified point, any ε (0: misclassified clean; ∞: none found). */
+  minNorm?: Float32Array;
 }
 
 export interface AttackProgram {
@@ -80,6 +83,7 @@ const bucket = (m: number, rows: number) => Math.min(rows, Math.max(64, 2 ** Mat
 
 export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
   if (spec.routine === 'square') return compileSquare(arch, spec, opts);
+  if (spec.routine === 'fab') return compileFab(arch, spec, opts);
   const f = arch.inputs;
   const targeted = spec.target !== 'none';
   if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);
