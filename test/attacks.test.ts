@@ -289,6 +289,28 @@ describe('FAB-T (minimum norm)', () => {
   });
 });
 
+describe('an ensemble as AutoAttack runs it', () => {
+  test('is robust exactly where every member alone is (later members run on the standing examples under their own ids)', async (t) => {
+    const members = [ATTACKS['apgd-ce'], parseAttack('square:steps=200'), parseAttack('fab-t:restarts=2')];
+    const ensemble: AttackSpec = { ...ATTACKS.autoattack, name: 'small ensemble', members };
+    const all = await smallBench.result(model, ensemble, 0.15);
+    const alone = await Promise.all(members.map((m) => smallBench.result(model, m, 0.15)));
+    t.diagnostic(`ε 0.15: ensemble ${pct(all.accuracy)}; ${members.map((m, k) => `${m.name} ${pct(alone[k].accuracy)}`).join(', ')}`);
+    const and = Uint8Array.from(all.robust, (_, i) => (alone.every((r) => r.robust[i]) ? 1 : 0));
+    assert.deepEqual(all.robust, and);
+    for (const r of alone) assert.ok(all.accuracy <= r.accuracy);
+    assert.ok(all.accuracy < alone[0].accuracy, 'the later members fooled nothing APGD-CE left standing: the test shows nothing');
+    const { worst, lo, hi } = perturbation(all.adversarial, imagesOf(small), SMALL, 'linf');
+    assert.ok(worst <= 0.15 + 1e-6 && lo >= 0 && hi <= 1);
+  });
+
+  test("'autoattack' is AutoAttack's standard four and takes no settings", () => {
+    assert.deepEqual(ATTACKS.autoattack.members!.map((m) => m.name), ['APGD-CE', 'APGD-T', 'FAB-T', 'Square-5000']);
+    assert.deepEqual(parseAttack('autoattack').members, ATTACKS.autoattack.members);
+    assert.throws(() => parseAttack('autoattack:steps=3'), /AutoAttack takes no settings/);
+  });
+});
+
 describe('gradient-masking checks', () => {
   const check = (r: MaskingReport, id: string) => r.checks.find((c) => c.id === id)!;
   const show = (t: { diagnostic(m: string): void }, r: MaskingReport) => r.checks.forEach((c) => t.diagnostic(`${c.id}: ${c.passed} (${c.detail})`));

@@ -16,8 +16,8 @@ export const TARGET_MODES: readonly TargetMode[] = ['none', 'least-likely', 'nex
 export interface AttackSpec {
   /** Shown in reports, e.g. 'PGD-40'. */
   name: string;
-  /** The gradient-step loop, APGD, Square (score-based: `steps` counts its queries) or FAB (minimum-norm). */
-  routine: 'steps' | 'apgd' | 'square' | 'fab';
+  /** The gradient-step loop, APGD, Square (score-based: `steps` counts its queries), FAB (minimum-norm), or an ensemble of `members`. */
+  routine: 'steps' | 'apgd' | 'square' | 'fab' | 'ensemble';
   norm: NormName;
   steps: number;
   /** Step length as a fraction of ε (the step routine; APGD sets its own). */
@@ -30,10 +30,19 @@ export interface AttackSpec {
   /** Targeted attacks descend the loss towards a target class: CE, or APGD-T's targeted DLR. */
   target: TargetMode;
   loss: 'ce' | 'dlr' | 'margin';
+  /** An ensemble's attacks, in order: each runs on the examples all before it left standing. */
+  members?: readonly AttackSpec[];
 }
 
 const base = { norm: 'linf' as NormName, momentum: 0, restarts: 1, target: 'none' as TargetMode, loss: 'ce' as const };
 const pgd = (steps: number): AttackSpec => ({ ...base, name: `PGD-${steps}`, routine: 'steps', steps, stepSize: 2.5 / steps, randomStart: true });
+
+const APGD_CE: AttackSpec = { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true };
+const APGD_T: AttackSpec = { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' };
+/** AutoAttack's Square: 5,000 queries of the margin loss, p_init 0.8, one restart. */
+const SQUARE: AttackSpec = { ...base, name: 'Square-5000', routine: 'square', steps: 5000, stepSize: 0, randomStart: true, loss: 'margin' };
+/** AutoAttack's FAB-T: 100 iterations towards each of the 9 most likely other classes, from the clean point. */
+const FAB_T: AttackSpec = { ...base, name: 'FAB-T', routine: 'fab', steps: 100, stepSize: 0, randomStart: false, restarts: 9, target: 'ranked', loss: 'margin' };
 
 /** The presets, by CLI name. `pgd-N` for any N is understood too. */
 export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
@@ -42,12 +51,12 @@ export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
   'pgd-10': pgd(10),
   'pgd-40': pgd(40),
   mim: { ...base, name: 'MIM-10', routine: 'steps', steps: 10, stepSize: 0.1, momentum: 1, randomStart: false },
-  'apgd-ce': { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true },
-  'apgd-t': { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' },
-  /** AutoAttack's Square: 5,000 queries of the margin loss, p_init 0.8, one restart. */
-  square: { ...base, name: 'Square-5000', routine: 'square', steps: 5000, stepSize: 0, randomStart: true, loss: 'margin' },
-  /** AutoAttack's FAB-T: 100 iterations towards each of the 9 most likely other classes, from the clean point. */
-  'fab-t': { ...base, name: 'FAB-T', routine: 'fab', steps: 100, stepSize: 0, randomStart: false, restarts: 9, target: 'ranked', loss: 'margin' },
+  'apgd-ce': APGD_CE,
+  'apgd-t': APGD_T,
+  square: SQUARE,
+  'fab-t': FAB_T,
+  /** AutoAttack's standard ensemble (L∞): APGD-CE, APGD-T, FAB-T, Square, each on the examples still standing. */
+  autoattack: { ...base, name: 'AutoAttack', routine: 'ensemble', steps: 0, stepSize: 0, randomStart: true, members: [APGD_CE, APGD_T, FAB_T, SQUARE] },
 };
 
 /**
@@ -71,6 +80,7 @@ export function parseAttack(text: string): AttackSpec {
   const preset = ATTACKS[key] ?? (m && Number(m[1]) >= 1 ? pgd(Number(m[1])) : undefined);
   if (!preset) throw usageError(`unknown attack '${id}': expected one of ${Object.keys(ATTACKS).join(', ')}, pgd-N, optionally followed by :key=value,...`);
   const spec = { ...preset };
+  if (spec.routine === 'ensemble' && opts.trim()) throw usageError(`attack '${text}': ${spec.name} takes no settings (its members run with AutoAttack's)`);
   const bad = (k: string, want: string, v: string) => usageError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
   for (const part of opts.split(',').filter((p) => p.trim())) {
     const [k, v = ''] = part.split(/=(.*)/s, 2).map((s) => s.trim());
@@ -119,7 +129,7 @@ export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss'
         : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
   const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined };
   if (spec.randomStart && !io.start) throw new Error(`${spec.name} starts at random: it needs start noise`);
-  if (spec.routine === 'square' || spec.routine === 'fab') throw new Error(`${spec.name} runs its own loop (compileAttack), not as one graph`);
+  if (spec.routine !== 'steps' && spec.routine !== 'apgd') throw new Error(`${spec.name} runs its own loop (compileAttack), not as one graph`);
   if (spec.routine === 'apgd') return apgd(spec.steps, full);
   const rule: StepRule = { steps: spec.steps, stepSize: spec.stepSize, momentum: spec.momentum };
   return gradientSteps(rule, full);

@@ -12,6 +12,7 @@ import { usageError } from '../errors.js';
 import { NORMS } from '../attacks/norms.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, mean } from './predict.js';
+import { compileEnsemble } from './ensemble-runner.js';
 import { compileFab } from './fab-runner.js';
 import { compileSquare } from './square-runner.js';
 
@@ -28,7 +29,12 @@ export interface AttackResult {
 
 export interface AttackProgram {
   readonly spec: AttackSpec;
-  run(model: Model, data: Split, eps: number, key: Key): Promise<AttackResult>;
+  /**
+   * The attack on every row of `data` at ε. Row i's random numbers come from `key` and `ids[i]` (default i),
+   * so a row gives the same result in any split that gives it the same id (an ensemble runs its later
+   * attacks on the rows still standing, under their original ids).
+   */
+  run(model: Model, data: Split, eps: number, key: Key, ids?: ArrayLike<number>): Promise<AttackResult>;
   release(): Promise<void>;
 }
 
@@ -84,6 +90,7 @@ const bucket = (m: number, rows: number) => Math.min(rows, Math.max(64, 2 ** Mat
 export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
   if (spec.routine === 'square') return compileSquare(arch, spec, opts);
   if (spec.routine === 'fab') return compileFab(arch, spec, opts);
+  if (spec.routine === 'ensemble') return compileEnsemble(arch, spec, opts);
   const f = arch.inputs;
   const targeted = spec.target !== 'none';
   if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);
@@ -97,7 +104,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
   const rows = opts.rows ?? 500;
   return {
     spec,
-    async run(model, data, epsValue, key) {
+    async run(model, data, epsValue, key, ids) {
       // Buffers per run: ONNX Runtime reads the feeds while runs of this program may overlap.
       const xs = new Float32Array(rows * f);
       const ys = new BigInt64Array(rows);
@@ -125,7 +132,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
           chunk.forEach((i, j) => {
             floatRows(data, i, i + 1, xs.subarray(j * f, (j + 1) * f));
             // Each example's start depends only on the key, the restart and its index: not on chunking.
-            if (spec.randomStart) uniform(fold(restartKey, i), f, noise.subarray(j * f, (j + 1) * f));
+            if (spec.randomStart) uniform(fold(restartKey, ids ? ids[i] : i), f, noise.subarray(j * f, (j + 1) * f));
           });
           const feeds: Record<string, TypedArray> = { x: xs.subarray(0, batch * f), y: ys.subarray(0, batch), eps: epsBuf, ...model.params };
           if (spec.randomStart) feeds.start = noise.subarray(0, batch * f);

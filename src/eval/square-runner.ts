@@ -74,7 +74,8 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
   };
   return {
     spec,
-    async run(model, data: Split, eps, key: Key) {
+    async run(model, data: Split, eps, key: Key, ids) {
+      const id = (i: number) => (ids ? ids[i] : i);
       if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
       if (!(eps >= 0 && eps <= LINF.largest(f))) throw usageError(`${spec.name}: ε must be in [0, 1] for linf, got ${eps}`);
       const n = data.count;
@@ -88,7 +89,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         let todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         // The start: vertical stripes of ±ε, a sign per column and channel.
         for (const i of todo) {
-          const u = uniform(fold(fold(restartKey, i), 0), c * w);
+          const u = uniform(fold(fold(restartKey, id(i)), 0), c * w);
           for (let ch = 0; ch < c; ch++)
             for (let row = 0; row < h; row++)
               for (let col = 0; col < w; col++) {
@@ -106,7 +107,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = bucket(chunk.length, rows);
-            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, fold(restartKey, 1 + t / SQUARE_BLOCK));
+            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, fold(restartKey, 1 + t / SQUARE_BLOCK), id);
             const out = await (await programFor(batch, k)).run({ ...feeds, eps: Float32Array.of(eps), ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
             chunk.forEach((i, j) => {
@@ -142,6 +143,7 @@ function blockFeeds(
   sides: Float32Array,
   s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; labels: Uint8Array; f: number; c: number; h: number; w: number },
   blockKey: Key,
+  id: (i: number) => number,
 ): Record<string, TypedArray> {
   const { f, c, h, w } = s;
   const x = new Float32Array(batch * f);
@@ -159,7 +161,7 @@ function blockFeeds(
     margin[j] = s.margin[i];
     loss[j] = s.loss[i];
     // This example's numbers for this block: (row, column, c signs) per query, as AutoAttack draws them.
-    const u = uniform(fold(blockKey, i), k * (2 + c));
+    const u = uniform(fold(blockKey, id(i)), k * (2 + c));
     for (let q = 0; q < k; q++) {
       const side = sides[q];
       row[q * batch + j] = Math.floor(u[q * (2 + c)] * (h - side));

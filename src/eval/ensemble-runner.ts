@@ -1,0 +1,45 @@
+// An ensemble of attacks as AutoAttack runs its standard one: each attack only on the examples every
+// attack before it left standing, under their original ids (so each example meets the same random
+// numbers as when that attack runs alone), and an example is robust only if it withstood them all.
+import type { AttackSpec } from '../attacks/spec.js';
+import type { Split } from '../data/dataset.js';
+import { subset } from '../data/selection.js';
+import { usageError } from '../errors.js';
+import { type AttackProgram, compileAttack } from './attack-runner.js';
+import type { Architecture } from './model.js';
+import { mean } from './predict.js';
+
+export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
+  const members = spec.members ?? [];
+  if (!members.length) throw usageError(`${spec.name}: an ensemble needs at least one attack`);
+  const programs: AttackProgram[] = [];
+  for (const m of members) programs.push(await compileAttack(arch, m, opts));
+  return {
+    spec,
+    async run(model, data: Split, eps, key, ids) {
+      const n = data.count;
+      const f = data.features;
+      const standing = new Uint8Array(n).fill(1);
+      let adversarial: Float32Array | null = null;
+      for (const p of programs) {
+        const rows = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
+        if (!rows.length) break;
+        const r = await p.run(model, rows.length === n ? data : subset(data, rows), eps, key, rows.map((i) => (ids ? ids[i] : i)));
+        if (!adversarial) {
+          adversarial = r.adversarial;
+          r.robust.forEach((v, i) => (standing[i] = v));
+          continue;
+        }
+        rows.forEach((i, j) => {
+          if (r.robust[j]) return;
+          standing[i] = 0;
+          adversarial!.set(r.adversarial.subarray(j * f, (j + 1) * f), i * f);
+        });
+      }
+      return { robust: standing, adversarial: adversarial!, accuracy: mean(standing) };
+    },
+    async release() {
+      for (const p of programs) await p.release();
+    },
+  };
+}
