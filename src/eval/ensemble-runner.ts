@@ -21,7 +21,8 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
       const f = data.features;
       const standing = new Uint8Array(n).fill(1);
       let adversarial: Float32Array | null = null;
-      for (const p of programs) {
+      // At ε = 0 no attack moves a point: the first member's answer (the clean one) is final.
+      for (const p of eps === 0 ? programs.slice(0, 1) : programs) {
         const rows = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         if (!rows.length) break;
         const r = await p.run(model, rows.length === n ? data : subset(data, rows), eps, key, rows.map((i) => (ids ? ids[i] : i)));
