@@ -25,11 +25,19 @@ export function webBackend(ort: OrtModule, opts: WebBackendOptions = {}): Backen
   web.env.wasm.numThreads = threads;
   if (opts.wasmPaths) web.env.wasm.wasmPaths = opts.wasmPaths;
   const device = opts.device ?? 'wasm';
+  // ONNX Runtime's WebGPU build aborts ("memory access out of bounds") when two session runs overlap: queue them.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = tail.then(run);
+    tail = next.catch(() => undefined);
+    return next;
+  };
   return {
     name: `onnxruntime-web ${device}, ${threads} thread${threads > 1 ? 's' : ''}`,
     ort,
     preallocate: false,
     // Severity 3: errors only; ORT otherwise warns on the console, for every WebGPU session, that shape ops stay on the CPU.
     sessionOptions: () => ({ executionProviders: device === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], logSeverityLevel: 3 }),
+    serialize: device === 'webgpu' ? serialize : undefined,
   };
 }

@@ -141,7 +141,7 @@ export class Program {
     if (!this.backend.preallocate) {
       for (const [name, [cur]] of this.buffers) ortFeeds[name] = cur;
       const fetches = [...this.outputs.map((o) => o.name), ...this.stateNames.map(nextName)];
-      const res = await this.session.run(ortFeeds, fetches);
+      const res = await this.sessionRun(ortFeeds, fetches);
       for (const [name, bufs] of this.buffers) bufs[0] = res[nextName(name)];
       for (const o of this.outputs) out[o.name] = res[o.name].data as TypedArray;
       return out;
@@ -153,10 +153,15 @@ export class Program {
       fetches[nextName(name)] = pair[1 - cur];
     }
     for (const [name, t] of this.outTensors) fetches[name] = t;
-    const res = await this.session.run(ortFeeds, fetches as InferenceSession.FetchesType);
+    const res = await this.sessionRun(ortFeeds, fetches as InferenceSession.FetchesType);
     this.flip = 1 - cur;
     for (const o of this.outputs) out[o.name] = res[o.name].data as TypedArray;
     return out;
+  }
+
+  private sessionRun(feeds: Record<string, OrtTensor>, fetches: InferenceSession.FetchesType): Promise<InferenceSession.ReturnType> {
+    const run = () => this.session.run(feeds, fetches);
+    return this.backend.serialize ? this.backend.serialize(run) : run();
   }
 
   /** End profiling (when compiled with profilePrefix); returns the profile file. */

@@ -11,7 +11,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { usageError } from '../errors.js';
 import { NORMS } from '../attacks/norms.js';
 import type { Architecture, Model } from './model.js';
-import { compileLogits, mean } from './predict.js';
+import { batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 import { compileEnsemble } from './ensemble-runner.js';
 import { compileFab } from './fab-runner.js';
 import { compileSquare } from './square-runner.js';
@@ -48,8 +48,7 @@ function pickTargets(spec: AttackSpec, logits: Float32Array, labels: Uint8Array,
     else if (spec.target === 'least-likely') t = z.indexOf(Math.min(...z));
     else {
       // 'ranked': the (r+2)-th most likely class, as APGD-T's r-th target.
-      const order = Array.from(z.keys()).sort((a, b) => z[b] - z[a] || a - b);
-      t = order[Math.min(r + 1, classes - 1)];
+      t = rankedClass(logits, i, classes, r + 1);
     }
     out[j] = BigInt(t);
   }
@@ -84,8 +83,6 @@ function attackGraph(arch: Architecture, spec: AttackSpec, batch: number): Recor
   return { robust, adversarial: o.where(column(robust), last, firstWrong) };
 }
 
-/** The batch size a chunk of m rows runs at: powers of two from 64 up to `rows` (few programs, little padding). */
-const bucket = (m: number, rows: number) => Math.min(rows, Math.max(64, 2 ** Math.ceil(Math.log2(m))));
 
 export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
   if (spec.routine === 'square') return compileSquare(arch, spec, opts);
@@ -123,7 +120,7 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
         const restartKey = fold(key, r);
         for (let at = 0; at < todo.length; at += rows) {
           const chunk = todo.slice(at, at + rows);
-          const batch = bucket(chunk.length, rows);
+          const batch = batchBucket(chunk.length, rows, 64);
           // Padding rows stay zero (labels 0); their results are ignored.
           xs.fill(0, 0, batch * f);
           ys.fill(0n, 0, batch);

@@ -12,21 +12,7 @@ import { type Program, compile } from '../engine/runtime.js';
 import { usageError } from '../errors.js';
 import type { AttackProgram } from './attack-runner.js';
 import type { Architecture } from './model.js';
-import { compileLogits, mean } from './predict.js';
-
-const bucket = (m: number, rows: number) => Math.min(rows, Math.max(8, 2 ** Math.ceil(Math.log2(m))));
-
-function argmaxRow(z: Float32Array, i: number, k: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (z[i * k + j] > z[i * k + best]) best = j;
-  return best;
-}
-
-/** The class of rank `rank` (0: the most likely) in a row of logits; ties to the lower index, as a stable descending sort. */
-function rankedClass(z: Float32Array, i: number, k: number, rank: number): number {
-  const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => z[i * k + b] - z[i * k + a] || a - b);
-  return order[Math.min(rank, k - 1)];
-}
+import { argmaxRow, batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 
 export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
   if (spec.norm !== 'linf') throw usageError(`${spec.name}: FAB is implemented for the L∞ ball only`);
@@ -66,7 +52,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
         for (let at = 0; at < todo.length; at += rows) {
           const chunk = todo.slice(at, at + rows);
           const m = chunk.length;
-          const batch = bucket(m, rows);
+          const batch = batchBucket(m, rows, 8);
           const x0 = new Float32Array(batch * f);
           chunk.forEach((i, j) => x0.set(x.subarray(i * f, (i + 1) * f), j * f));
           const x1 = Float32Array.from(x0);

@@ -34,13 +34,24 @@ export async function compileLogits(arch: Architecture, opts: { threads?: number
 
 /** Per example, 1 where the largest logit is the label's (the lowest index wins ties, as ONNX ArgMax). */
 export function correctness(logits: Float32Array, labels: Uint8Array, classes: number): Uint8Array {
-  const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
-    out[i] = +(best === labels[i]);
-  }
-  return out;
+  return Uint8Array.from(labels, (y, i) => +(argmaxRow(logits, i, classes) === y));
 }
+
+/** The largest logit's class in row i (the lowest index wins ties, as ONNX ArgMax). */
+export function argmaxRow(logits: Float32Array, i: number, classes: number): number {
+  let best = 0;
+  for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
+  return best;
+}
+
+/** The class of rank `rank` in row i (0: the most likely; ties to the lower index): APGD-T's and FAB-T's targets. */
+export function rankedClass(logits: Float32Array, i: number, classes: number, rank: number): number {
+  const z = logits.subarray(i * classes, (i + 1) * classes);
+  const order = Array.from(z.keys()).sort((a, b) => z[b] - z[a] || a - b);
+  return order[Math.min(rank, classes - 1)];
+}
+
+/** The batch size a chunk of m rows runs at: powers of two from `least` up to `rows` (few programs, little padding). */
+export const batchBucket = (m: number, rows: number, least: number): number => Math.min(rows, Math.max(least, 2 ** Math.ceil(Math.log2(m))));
 
 export const mean = (flags: Uint8Array): number => flags.reduce((s, v) => s + v, 0) / flags.length;

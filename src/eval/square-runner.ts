@@ -12,7 +12,7 @@ import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import { usageError } from '../errors.js';
 import type { AttackProgram } from './attack-runner.js';
 import type { Architecture } from './model.js';
-import { compileLogits, mean } from './predict.js';
+import { batchBucket, compileLogits, mean } from './predict.js';
 
 /** Queries per session run (and per draw of an example's random numbers). */
 export const SQUARE_BLOCK = 20;
@@ -26,8 +26,6 @@ export function imageOf(arch: Architecture): [number, number, number] {
   if (side * side === arch.inputs) return [1, side, side];
   throw usageError(`Square needs the model's image shape: it takes ${arch.inputs} values per example, not a square image`);
 }
-
-const bucket = (m: number, rows: number) => Math.min(rows, Math.max(8, 2 ** Math.ceil(Math.log2(m))));
 
 export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
   if (spec.norm !== 'linf') throw usageError(`${spec.name}: Square is implemented for the L∞ ball only`);
@@ -106,7 +104,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           const sides = Float32Array.from({ length: k }, (_, q) => squareSide(t + q, queries, SQUARE_P_INIT, image));
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
-            const batch = bucket(chunk.length, rows);
+            const batch = batchBucket(chunk.length, rows, 8);
             const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, fold(restartKey, 1 + t / SQUARE_BLOCK), id);
             const out = await (await programFor(batch, k)).run({ ...feeds, eps: Float32Array.of(eps), ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];

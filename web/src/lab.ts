@@ -10,6 +10,7 @@ import { type AttackProgram, compileAttack } from '../../src/eval/attack-runner.
 import { type Model, importedModel } from '../../src/eval/model.js';
 import { type LogitsProgram, compileLogits } from '../../src/eval/predict.js';
 import { importOnnx } from '../../src/model/onnx-import.js';
+import { $ } from './dom.js';
 import { type Series, lineChart, probabilityChart, setProbabilities, setSeries } from './charts.js';
 import { digitOf, drawingPad, paint } from './draw.js';
 
@@ -31,8 +32,6 @@ interface LabModel {
   /** What the import changed, e.g. a final Softmax stripped. */
   warnings: string[];
 }
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 function softmax(z: Float32Array): number[] {
   const m = Math.max(...z);
@@ -62,12 +61,8 @@ function showPredictions(models: LabModel[], clean: number[][], attacked: number
   );
 }
 
-/** Each model's probabilities for one image, one session run at a time (WebGPU's build crashes on overlapping runs). */
-async function probabilities(models: LabModel[], image: Float32Array): Promise<number[][]> {
-  const out: number[][] = [];
-  for (const m of models) out.push(softmax(await m.logits.run(m.model, image, 1)));
-  return out;
-}
+/** Each model's probabilities for one image. */
+const probabilities = (models: LabModel[], image: Float32Array): Promise<number[][]> => Promise.all(models.map(async (m) => softmax(await m.logits.run(m.model, image, 1))));
 
 /** `file` names the model in errors. */
 async function labModel(name: string, label: string, bytes: Uint8Array, file: string): Promise<LabModel> {

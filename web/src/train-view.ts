@@ -3,6 +3,7 @@
 import type { Dataset } from '../../src/data/dataset.js';
 import type { EpochMetrics } from '../../src/train/loop.js';
 import { REGIMES, regimeSettings } from '../../src/objectives/regimes.js';
+import { $ } from './dom.js';
 import { type Series, lineChart, setSeries } from './charts.js';
 import { dataBytes, uploadedDataset } from './data.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -10,8 +11,6 @@ import type { Device } from './runtime.js';
 
 /** The regimes the page offers, as `a3t train --regime`. */
 export const TAB_REGIMES = ['plain', 'at', 'a3t', 'pgd-at', 'trades'] as const;
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** Figure 2's series from the epochs so far (validation accuracies, in %). */
 function figure2(history: EpochMetrics[]): Series[] {
