@@ -1,18 +1,23 @@
 // a3t's command line: the only place that wires data, training, evaluation and reports together.
 // A3tErrors print as one line (exit 2 for usage, 1 for input); anything else is a bug: its stack, exit 70.
-import { createRequire } from 'node:module';
 import { A3tError } from '../errors.js';
 import { evalCommand } from './commands/eval.js';
-import { reproduceCommand, reproduceWorker } from './commands/reproduce.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
+import { localWorker } from '../sweep/local-pool.js';
+import { a3tVersion as version } from './version.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
   reproduce: reproduceCommand,
   serve: serveCommand,
-  __worker: reproduceWorker,
+  sweep: sweepCommand,
+  worker: workerCommand,
+  __worker: localWorker,
 };
 
 const USAGE = `usage: a3t <command> [flags]
@@ -21,12 +26,12 @@ commands:
   reproduce   the paper's Table 1 and Figure 2: four regimes × seeds, report in --out (try --quick)
   train       train one model (any regime, any network) into a run directory
   eval        how robust a model is: an a3t run directory, a checkpoint or any ONNX classifier
+  sweep       a grid of training settings × seeds from a JSON spec, here or on a queue's workers
+  worker      take sweep and reproduce jobs from a queue (Redis): start one on every machine
   serve       the browser page: an attack lab and training in a tab (build it first: npm run build:web)
 
 a3t <command> --help shows a command's flags; a3t --version its version.
 `;
-
-const version = (): string => (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** Run `a3t ...argv` (the words after the program); returns the exit code. */
 export async function main(argv: readonly string[], commands: Readonly<Record<string, (argv: string[]) => Promise<void>>> = COMMANDS): Promise<number> {
@@ -41,7 +46,7 @@ export async function main(argv: readonly string[], commands: Readonly<Record<st
   }
   const run = commands[command];
   if (!run) {
-    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval, reproduce or serve; see a3t --help)\n`);
+    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval, reproduce, sweep, worker or serve; see a3t --help)\n`);
     return 2;
   }
   try {

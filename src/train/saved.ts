@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OnnxFormatError, type OnnxInfo, type OnnxValue, readOnnxInfo } from '../engine/onnx-info.js';
 import { A3tError } from '../errors.js';
-import { CheckpointError } from '../io/checkpoint.js';
+import { type Checkpoint, CheckpointError } from '../io/checkpoint.js';
 import { readCheckpoint, readModelFile } from '../io/checkpoint-file.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { RUN_FILES } from '../io/rundir.js';
@@ -81,7 +81,13 @@ export function loadModel(path: string): SavedModel {
     throw new CheckpointError(`${path}: an ONNX model; a3t reads trained models from their run directory or its ${RUN_FILES.checkpoint}, which also holds the configuration`);
   }
   const file = isDir ? join(path, RUN_FILES.checkpoint) : path;
-  const ck = readCheckpoint(file);
+  const saved = checkedModel(readCheckpoint(file), file);
+  if (isDir && existsSync(join(path, RUN_FILES.model))) checkOnnxFile(join(path, RUN_FILES.model), saved.model.classifier);
+  return saved;
+}
+
+/** A trained model from a decoded checkpoint, every tensor checked against its config (`file` names it in errors). */
+export function checkedModel(ck: Checkpoint, file: string): SavedModel {
   const fail = (why: string): never => {
     throw new CheckpointError(`${file}: ${why}`);
   };
@@ -107,6 +113,5 @@ export function loadModel(path: string): SavedModel {
     if (!t.every(Number.isFinite)) fail(`${name} holds non-finite values`);
   }
   for (const name of Object.keys(sizes)) if (name !== 'discriminator' && !ck.tensors[name]) fail(`holds no '${name}' values`);
-  if (isDir && existsSync(join(path, RUN_FILES.model))) checkOnnxFile(join(path, RUN_FILES.model), model.classifier);
   return { config, model, params, file };
 }

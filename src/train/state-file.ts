@@ -3,7 +3,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { CheckpointError, encodeCheckpoint } from '../io/checkpoint.js';
+import { type Checkpoint, CheckpointError, encodeCheckpoint } from '../io/checkpoint.js';
 import { readCheckpoint } from '../io/checkpoint-file.js';
 import { RUN_FILES } from '../io/rundir.js';
 import { A3tError } from '../errors.js';
@@ -15,12 +15,17 @@ const KIND = 'a3t-train-state';
 
 /** Write `state` as the run's latest state; the latest one before it becomes the previous. */
 export function saveState(dir: string, state: TrainState): void {
-  const { tensors, ...meta } = state;
-  const bytes = encodeCheckpoint({ meta: { kind: KIND, ...meta }, tensors });
+  const bytes = encodeState(state);
   const latest = join(dir, RUN_FILES.state);
   // A crash between the rename and the write leaves only the previous state, which loadState falls back to.
   if (existsSync(latest)) renameSync(latest, join(dir, RUN_FILES.statePrev));
   writeFileAtomic(latest, bytes);
+}
+
+/** A training state as the bytes of a state file (wherever they are kept: a run directory, a queue's storage). */
+export function encodeState(state: TrainState): Uint8Array {
+  const { tensors, ...meta } = state;
+  return encodeCheckpoint({ meta: { kind: KIND, ...meta }, tensors });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +34,11 @@ const isDataShape = (v: unknown): boolean => isObject(v) && Array.isArray(v.imag
 
 /** A training state file, checked field by field and tensor by tensor against the model it declares. */
 export function readState(file: string): TrainState {
-  const ck = readCheckpoint(file);
+  return decodeState(readCheckpoint(file), file);
+}
+
+/** A training state from a decoded checkpoint, checked as `readState` checks a file (`file` names it in errors). */
+export function decodeState(ck: Checkpoint, file: string): TrainState {
   const fail = (why: string): never => {
     throw new CheckpointError(`${file}: ${why}`);
   };
