@@ -9,7 +9,8 @@ import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/a
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { squareFraction, squareSide } from '../src/attacks/square.js';
-import { projectLinf, projectionScratch } from '../src/attacks/fab.js';
+import { squareEta, squareSideL2 } from '../src/attacks/square-l2.js';
+import { projectL2, projectLinf, projectionScratch } from '../src/attacks/fab.js';
 import { readFileSync } from 'node:fs';
 import type { Split } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/mnist.js';
@@ -111,7 +112,9 @@ describe('attack properties on a trained model', () => {
     // ε = 0.1 keeps APGD-T's second restart (on the examples still standing) in the same batch bucket.
     ['apgd-t:restarts=2', 0.1, 'small'],
     ['square:steps=1000', 0.2, 'data'],
+    ['square:steps=300,norm=l2', 2, 'small'],
     ['fab-t:restarts=2', 0.2, 'small'],
+    ['fab-t:restarts=2,norm=l2', 2, 'small'],
   ];
   for (const [name, eps, set] of cases) {
     test(`${name}: inside the ε-ball and [0, 1], the identity at ε = 0`, async (t) => {
@@ -248,28 +251,40 @@ describe('Square (score-based)', () => {
   });
 
   test("the windows shrink on AutoAttack's schedule of p", () => {
-    // square.py p_selection with rescaling, for 5,000 queries: p_init/2 after 5 queries, /4 after 25, ... /512 after 4,000.
-    const at = (it: number) => 0.8 / squareFraction(it, 5000, 0.8);
-    assert.deepEqual([0, 5, 6, 25, 26, 100, 101, 250, 251, 500, 501, 1000, 1001, 2000, 2001, 3000, 3001, 4000, 4001, 4999].map(at), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 512]);
-    // √(p · 784) rounded: 25 pixels a side at the start (p = 0.8), 1 at the end.
-    assert.equal(squareSide(0, 5000, 0.8, [1, 28, 28]), 25);
-    assert.equal(squareSide(4999, 5000, 0.8, [1, 28, 28]), 1);
-    assert.equal(squareSide(0, 5000, 0.8, [3, 8, 8]), 7);
+    // square.py p_selection as AutoAttack's standard ensemble runs it (resc_schedule=False): p_init/2 after
+    // 10 queries, /4 after 50, ... /128 after 4,000 (and /256, /512 beyond 6,000 and 8,000).
+    const at = (it: number) => 0.8 / squareFraction(it, 0.8);
+    assert.deepEqual([0, 10, 11, 50, 51, 200, 201, 500, 501, 1000, 1001, 2000, 2001, 4000, 4001, 4999, 6001, 8001].map(at), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 512]);
+    // √(p · 784) rounded: 25 pixels a side at the start (p = 0.8), 2 at query 4,999 (p = 0.8/128).
+    assert.equal(squareSide(0, 0.8, [1, 28, 28]), 25);
+    assert.equal(squareSide(4999, 0.8, [1, 28, 28]), 2);
+    assert.equal(squareSide(0, 0.8, [3, 8, 8]), 7);
+    // L2: at least 3 and odd.
+    assert.equal(squareSideL2(squareFraction(4999, 0.8), [1, 28, 28]), 3);
+    assert.equal(squareSideL2(squareFraction(1500, 0.8), [1, 28, 28]), 5);
+    assert.equal(squareSideL2(squareFraction(0, 0.8), [1, 28, 28]), 25);
+  });
+
+  test("L2's eta pattern is AutoAttack's eta(5)", () => {
+    // square.py's eta(5) (untransposed) under PyTorch, float32.
+    const golden = [0.0491622, 0.159777, 0.159777, 0.159777, 0.0491622, 0.0491622, 0.159777, 0.6022365, 0.159777, 0.0491622, -0.0455901, -0.148168, -0.148168, -0.148168, -0.0455901, -0.0455901, -0.148168, -0.5584793, -0.148168, -0.0455901, -0.0455901, -0.148168, -0.148168, -0.148168, -0.0455901];
+    squareEta(5).forEach((v, i) => assert.ok(Math.abs(v - golden[i]) < 2e-7, `eta(5)[${i}] ${v}, AutoAttack ${golden[i]}`));
   });
 });
 
 describe('FAB-T (minimum norm)', () => {
-  test("projects onto a hyperplane within the box as AutoAttack's projection_linf does", () => {
-    // Golden values: fab_projections.py's projection_linf (AutoAttack, PyTorch 1.13, float32) on random t in [0, 1]ⁿ,
-    // w ~ N(0, 1) (some zeros), b near ⟨w, t⟩, far from it, and out of reach of the box; torch.manual_seed(0).
-    const cases = JSON.parse(readFileSync(new URL('fab-projection-golden.json', import.meta.url), 'utf8')) as { t: number[]; w: number[]; b: number; d: number[] }[];
-    assert.equal(cases.length, 10);
-    for (const c of cases) {
-      const d = new Float64Array(c.t.length);
-      projectLinf(c.t, c.w, c.b, d, projectionScratch(c.t.length));
-      for (let j = 0; j < d.length; j++) assert.ok(Math.abs(d[j] - c.d[j]) < 1e-6, `n ${d.length}: d[${j}] ${d[j]}, AutoAttack ${c.d[j]}`);
-    }
-  });
+  for (const [norm, file, project] of [['linf', 'fab-projection-golden.json', projectLinf], ['l2', 'fab-projection-golden-l2.json', projectL2]] as const)
+    test(`projects onto a hyperplane within the box as AutoAttack's projection_${norm} does`, () => {
+      // Golden values: fab_projections.py's projection (AutoAttack, PyTorch 1.13, float32) on random t in [0, 1]ⁿ, w ~ N(0, 1)
+      // (some zeros), b near ⟨w, t⟩, far from it, and out of reach of the box; n up to 784 (test/fixtures/fab-golden.py).
+      const cases = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { t: number[]; w: number[]; b: number; d: number[] }[];
+      assert.equal(cases.length, 10);
+      for (const c of cases) {
+        const d = new Float64Array(c.t.length);
+        project(Float64Array.from(c.t), Float64Array.from(c.w), c.b, d, projectionScratch(c.t.length));
+        for (let j = 0; j < d.length; j++) assert.ok(Math.abs(d[j] - c.d[j]) < 1e-6, `n ${d.length}: d[${j}] ${d[j]}, AutoAttack ${c.d[j]}`);
+      }
+    });
 
   test('its smallest adversarial perturbations are no larger than the ε at which PGD-40 first succeeds, for 95% of examples', async (t) => {
     const grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3];

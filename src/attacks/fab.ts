@@ -1,20 +1,81 @@
-// FAB (Croce & Hein 2020), targeted, L∞, as AutoAttack's fab_base.py runs it: at each iteration the
-// decision boundary between the label and the target class is replaced by its linearisation, the
+// FAB (Croce & Hein 2020), targeted, L∞ and L2, as AutoAttack's fab_base.py runs it: at each iteration
+// the decision boundary between the label and the target class is replaced by its linearisation, the
 // current point and the clean point are both projected onto that hyperplane within the [0, 1] box, and
 // the step mixes the two projections (extrapolated by η, with at most α_max of the clean one); once the
-// point is misclassified it is pulled back towards the clean point by β. The projection is
-// fab_projections.py's projection_linf, here per row in plain TypeScript (it sorts each row).
+// point is misclassified it is pulled back towards the clean point by β. The projections are
+// fab_projections.py's projection_linf and projection_l2, here per row in plain TypeScript (each sorts
+// the row once).
+import type { NormName } from './norms.js';
 
 /** AutoAttack's FAB settings. */
 export const FAB = { alphaMax: 0.1, eta: 1.05, beta: 0.9 } as const;
 
+export type ProjectionScratch = ReturnType<typeof projectionScratch>;
+
+export const projectionScratch = (n: number) => ({
+  w: new Float64Array(n),
+  p: new Float64Array(n),
+  order: new Uint32Array(n),
+  s: new Float64Array(n),
+  sb: new Float64Array(n),
+  keys: new Float64Array(n),
+  keys32: new Uint32Array(n),
+  ends: new Uint32Array(n),
+  ...float32Bits(),
+});
+
+/** One float32 and its bit pattern. */
+function float32Bits() {
+  const f32 = new Float32Array(1);
+  return { f32, bits: new Uint32Array(f32.buffer) };
+}
+
+/**
+ * Row indices in ascending order of v (ties by index) into `order`, for v in [low, high]. Entries equal
+ * to `low` or `high` (most pixels of a digit sit at 0 or 1) are placed directly; the rest are packed with
+ * their index into one integer each and sorted natively — 32-bit keys for v in [0, 1] quantised to
+ * 2^-(32 − index bits) (2.4e-7 for 784 values; it only reorders values closer than that), else v's
+ * float32 bit pattern (ordered like v ≥ 0) above the index, exact in a float64. (A comparator sort cost
+ * 240 µs per 784 values; a native sort of all of them 25 µs, its ties slowing it.)
+ */
+function argsort(v: Float64Array, low: number, high: number, s: ProjectionScratch): void {
+  const n = v.length;
+  const { order, ends } = s;
+  const idxBits = Math.max(1, Math.ceil(Math.log2(n)));
+  const unit = low === 0 && high === 1 && idxBits <= 12;
+  const scale = 2 ** (32 - idxBits) - 1;
+  const slot = 2 ** idxBits;
+  let lows = 0;
+  let highs = 0;
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    const x = v[j];
+    if (x <= low) order[lows++] = j;
+    else if (x >= high) ends[highs++] = j;
+    else if (unit) s.keys32[m++] = ((Math.floor(x * scale) << idxBits) | j) >>> 0;
+    else {
+      s.f32[0] = x;
+      s.keys[m++] = s.bits[0] * slot + j;
+    }
+  }
+  if (unit) {
+    const keys = s.keys32.subarray(0, m).sort();
+    const mask = slot - 1;
+    for (let k = 0; k < m; k++) order[lows + k] = keys[k] & mask;
+  } else {
+    const keys = s.keys.subarray(0, m).sort();
+    for (let k = 0; k < m; k++) order[lows + k] = keys[k] % slot;
+  }
+  for (let k = 0; k < highs; k++) order[lows + m + k] = ends[k];
+}
+
 /**
  * The smallest-L∞ d with ⟨w, t + d⟩ = b and t + d in [0, 1]ⁿ (the box), as projection_linf computes it,
- * written into `d` (length n). `order` and `cum` are scratch space of n entries.
+ * written into `d` (length n).
  */
-export function projectLinf(t: ArrayLike<number>, wIn: ArrayLike<number>, bIn: number, d: Float64Array, scratch: ReturnType<typeof projectionScratch>): void {
+export function projectLinf(t: Float64Array, wIn: Float64Array, bIn: number, d: Float64Array, scratch: ProjectionScratch): void {
   const n = d.length;
-  const { w, p, order, s, sb, keys } = scratch;
+  const { w, p, order, s, sb } = scratch;
   let wt = 0;
   for (let j = 0; j < n; j++) wt += wIn[j] * t[j];
   const sign = wt - bIn >= 0 ? 1 : -1;
@@ -28,15 +89,8 @@ export function projectLinf(t: ArrayLike<number>, wIn: ArrayLike<number>, bIn: n
     b0 += w[j] * d[j];
   }
   b -= wt * sign;
-  // Ascending p (ties by index); the cumulative sums run over descending p. A comparator sort cost 240 µs
-  // per 784-pixel row; this packs p (in [0, 1], to 2^-(52 − index bits)) and the index into one exact
-  // integer per row and sorts those natively: 78 µs.
-  const idxBits = Math.max(1, Math.ceil(Math.log2(n)));
-  const scale = 2 ** (52 - idxBits);
-  const slot = 2 ** idxBits;
-  for (let j = 0; j < n; j++) keys[j] = Math.floor(p[j] * scale) * slot + j;
-  keys.sort();
-  for (let j = 0; j < n; j++) order[j] = keys[j] % slot;
+  // Ascending p; the cumulative sums run over descending p.
+  argsort(p, 0, 1, scratch);
   let cs = 0;
   let csb = b0;
   for (let k = 0; k < n; k++) {
@@ -67,30 +121,109 @@ export function projectLinf(t: ArrayLike<number>, wIn: ArrayLike<number>, bIn: n
   for (let j = 0; j < n; j++) if (w[j] === 0) d[j] = 0;
 }
 
-export const projectionScratch = (n: number) => ({ w: new Float64Array(n), p: new Float64Array(n), order: new Uint32Array(n), s: new Float64Array(n), sb: new Float64Array(n), keys: new Float64Array(n) });
+/** Breakpoints beyond the box's reach (AutoAttack's 1e12). */
+const FAR = 1e12;
+
+/**
+ * The smallest-L2 d with ⟨w, t + d⟩ = b and t + d in [0, 1]ⁿ, as projection_l2 computes it, into `d`.
+ * Moving along −w by r_j·w_j takes coordinate j to the box's edge; the coordinates are sorted by r.
+ */
+export function projectL2(t: Float64Array, wIn: Float64Array, bIn: number, d: Float64Array, scratch: ProjectionScratch): void {
+  const n = d.length;
+  const { w, p: r, order, s: ws, sb: sAt } = scratch;
+  let c = -bIn;
+  for (let j = 0; j < n; j++) c += wIn[j] * t[j];
+  const sign = c >= 0 ? 1 : -1;
+  c *= sign;
+  let w5 = 0;
+  for (let j = 0; j < n; j++) {
+    const wj = wIn[j] * sign;
+    w[j] = wj;
+    let rj = Math.min(Math.max(Math.max(t[j] / wj, (t[j] - 1) / wj), -FAR), FAR);
+    if (Math.abs(wj) < 1e-8 || Number.isNaN(rj)) rj = FAR;
+    if (rj === -FAR) rj = FAR;
+    r[j] = rj;
+    w5 += wj * wj;
+  }
+  argsort(r, 0, FAR, scratch);
+  // rs: sorted r with FAR read as 0; ws[k] = Σ w² over the coordinates after the k-th; s[0..n] the cumulative sums.
+  const rs = (k: number) => (k < n && r[order[k]] !== FAR ? r[order[k]] : 0);
+  let cum = 0;
+  for (let k = 0; k < n; k++) {
+    const j = order[k];
+    cum += w[j] * w[j];
+    ws[k] = w5 - cum;
+  }
+  // AutoAttack's s has n + 1 entries; the search and the result read only the first n.
+  const s = (k: number) => sAt[k];
+  sAt[0] = -w5 * rs(0);
+  let acc = 0;
+  for (let k = 0; k + 1 < n; k++) {
+    acc += (rs(k) - rs(k + 1)) * ws[k];
+    sAt[k + 1] = acc - w5 * rs(0);
+  }
+  let dw = 0;
+  for (let j = 0; j < n; j++) {
+    d[j] = Math.abs(w[j]) > 1e-8 ? -r[j] * w[j] : 0;
+    dw += d[j] * w[j];
+  }
+  const c4 = s(0) + c < 0;
+  const c3 = dw + c > 0;
+  if (c4) {
+    const alpha = c / w5;
+    for (let j = 0; j < n; j++) d[j] = -alpha * w[j];
+  } else if (!c3) {
+    let lb = 0;
+    let ub = n - 1;
+    for (let it = 0, end = Math.ceil(Math.log2(n)); it < end; it++) {
+      const mid = Math.floor((lb + ub) / 2);
+      if (s(mid) + c > 0) lb = mid;
+      else ub = mid;
+    }
+    const alpha = ws[lb] === 0 ? 0 : (s(lb) + c) / ws[lb] + rs(lb);
+    for (let j = 0; j < n; j++) if (!(alpha > r[j])) d[j] = -alpha * w[j];
+  }
+  for (let j = 0; j < n; j++) if (!(Math.abs(w[j]) > 1e-8)) d[j] = 0;
+}
+
+export const PROJECTIONS: Readonly<Record<NormName, typeof projectLinf>> = { linf: projectLinf, l2: projectL2 };
+
+/** ‖v‖ of a row in the given norm. */
+export function normOf(norm: NormName, v: Float64Array): number {
+  let a = 0;
+  if (norm === 'linf') for (let j = 0; j < v.length; j++) a = Math.max(a, Math.abs(v[j]));
+  else {
+    for (let j = 0; j < v.length; j++) a += v[j] * v[j];
+    a = Math.sqrt(a);
+  }
+  return a;
+}
+
+/** Scratch space for fabStep over rows of n values. */
+export const fabScratch = (n: number) => ({ ...projectionScratch(n), x1: new Float64Array(n), x0: new Float64Array(n), g: new Float64Array(n), d1: new Float64Array(n), d2: new Float64Array(n) });
 
 /**
  * One FAB step for one example, in place on `x1`: the boundary z_t − z_y = 0 linearised at x1 (value
  * `df` = z_t − z_y, gradient `dg`), x1 and the clean x0 projected onto it, the mixed and extrapolated step,
- * clipped to [0, 1].
+ * clipped to [0, 1]. Trap: the rows are copied into the scratch arrays first — V8 ran these loops 2×
+ * slower on subarrays of a batch.
  */
-export function fabStep(x1: Float32Array, x0: Float32Array, df: number, dg: Float32Array, scratch: ReturnType<typeof projectionScratch> & { d1: Float64Array; d2: Float64Array }): void {
+export function fabStep(norm: NormName, x1: Float32Array, x0: Float32Array, df: number, dg: Float32Array, scratch: ReturnType<typeof fabScratch>): void {
   const n = x1.length;
+  const { x1: a, x0: c, g, d1, d2 } = scratch;
+  a.set(x1);
+  c.set(x0);
+  g.set(dg);
   let b = -df;
-  for (let j = 0; j < n; j++) b += dg[j] * x1[j];
-  projectLinf(x1, dg, b, scratch.d1, scratch);
-  projectLinf(x0, dg, b, scratch.d2, scratch);
-  let a1 = 0;
-  let a2 = 0;
-  for (let j = 0; j < n; j++) {
-    a1 = Math.max(a1, Math.abs(scratch.d1[j]));
-    a2 = Math.max(a2, Math.abs(scratch.d2[j]));
-  }
-  a1 = Math.max(a1, 1e-8);
-  a2 = Math.max(a2, 1e-8);
+  for (let j = 0; j < n; j++) b += g[j] * a[j];
+  const project = PROJECTIONS[norm];
+  project(a, g, b, d1, scratch);
+  project(c, g, b, d2, scratch);
+  const a1 = Math.max(normOf(norm, d1), 1e-8);
+  const a2 = Math.max(normOf(norm, d2), 1e-8);
   const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), FAB.alphaMax);
   for (let j = 0; j < n; j++) {
-    const v = (x1[j] + FAB.eta * scratch.d1[j]) * (1 - alpha) + (x0[j] + scratch.d2[j] * FAB.eta) * alpha;
+    const v = (a[j] + FAB.eta * d1[j]) * (1 - alpha) + (c[j] + d2[j] * FAB.eta) * alpha;
     x1[j] = Math.min(1, Math.max(0, v));
   }
 }

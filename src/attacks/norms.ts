@@ -18,6 +18,8 @@ export interface Norm {
   randomStart(x: Tensor, eps: o.Operand, u: Tensor): Tensor;
   /** The radius of the ball around [0, 1]^features: beyond it every ε is the same. */
   largest(features: number): number;
+  /** ‖t‖ of each row, shape [batch, 1]. */
+  size(t: Tensor): Tensor;
 }
 
 /** Keeps divisions by a zero norm finite (a zero gradient then gives a zero step, as sign(0) = 0). */
@@ -45,6 +47,7 @@ export const LINF: Norm = {
   // Uniform in the cube.
   randomStart: (x, eps, u) => unit(o.add(x, o.mul(o.sub(o.mul(u, 2), 1), eps))),
   largest: () => 1,
+  size: (t) => o.reduceMax(o.abs(t), 1, true),
 };
 
 export const L2: Norm = {
@@ -61,6 +64,7 @@ export const L2: Norm = {
     return unit(o.add(x, o.mul(o.div(v, o.add(rowL2(v), TINY)), eps)));
   },
   largest: (features) => Math.sqrt(features),
+  size: rowL2,
 };
 
 export const NORMS: Readonly<Record<NormName, Norm>> = { linf: LINF, l2: L2 };

@@ -3,13 +3,17 @@
 // point so far to ±ε (a sign per channel) and keeps the change when the margin loss falls or the
 // example is misclassified. The window's side shrinks on AutoAttack's schedule of p (the fraction of
 // pixels a window covers). This file builds K queries as one graph; eval/square-runner.ts drives it.
+// The L2 version is in square-l2.ts.
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import { LINF } from './norms.js';
 
-/** AutoAttack's p at query `it` of `queries` (its schedule is written for 10,000 queries and rescaled). */
-export function squareFraction(it: number, queries: number, pInit: number): number {
-  const i = Math.floor((it / queries) * 10000);
+/**
+ * AutoAttack's p at query `it`. Its schedule is written for 10,000 queries; its standard ensemble runs
+ * 5,000 without rescaling it (resc_schedule=False), so p never falls below p_init/128 there. So here.
+ */
+export function squareFraction(it: number, pInit: number): number {
+  const i = it;
   const steps: [number, number][] = [[10, 1], [50, 2], [200, 4], [500, 8], [1000, 16], [2000, 32], [4000, 64], [6000, 128], [8000, 256]];
   let div = 512;
   for (const [upTo, d] of steps) if (i <= upTo) {
@@ -19,9 +23,9 @@ export function squareFraction(it: number, queries: number, pInit: number): numb
   return pInit / div;
 }
 
-/** The window's side at query `it`: √(p·pixels per channel), at least 1, at most the image's side. */
-export function squareSide(it: number, queries: number, pInit: number, [c, h, w]: readonly [number, number, number]): number {
-  const s = Math.max(Math.round(Math.sqrt((squareFraction(it, queries, pInit) * c * h * w) / c)), 1);
+/** The L∞ window's side at query `it`: √(p·pixels per channel), at least 1, at most the image's side. */
+export function squareSide(it: number, pInit: number, [c, h, w]: readonly [number, number, number]): number {
+  const s = Math.max(Math.round(Math.sqrt((squareFraction(it, pInit) * c * h * w) / c)), 1);
   return Math.min(s, h, w);
 }
 

@@ -1,9 +1,11 @@
-// The Square attack run over a dataset: clean predictions, the striped start, then blocks of queries
-// (one compiled graph per block and batch size) on the examples still standing, until each is
-// misclassified or has used its queries. Per-example keys: the result does not depend on chunking.
-import { LINF } from '../attacks/norms.js';
+// The Square attack run over a dataset: clean predictions, the start, then queries on the examples still
+// standing, until each is misclassified or has used its queries. L∞: blocks of queries, one compiled
+// graph per block and batch size; L2: each query's candidates made in TypeScript, their margins by one
+// compiled forward pass. Per-example keys: the result does not depend on chunking.
+import { NORMS } from '../attacks/norms.js';
 import type { AttackSpec } from '../attacks/spec.js';
-import { squareQueries, squareSide } from '../attacks/square.js';
+import { squareFraction, squareQueries, squareSide } from '../attacks/square.js';
+import { onSphere, squareCandidateL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
 import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels } from '../data/selection.js';
 import * as o from '../engine/ops.js';
@@ -28,7 +30,6 @@ export function imageOf(arch: Architecture): [number, number, number] {
 }
 
 export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
-  if (spec.norm !== 'linf') throw usageError(`${spec.name}: Square is implemented for the L∞ ball only`);
   if (spec.target !== 'none') throw usageError(`${spec.name}: Square is untargeted here`);
   const image = imageOf(arch);
   const [c, h, w] = image;
@@ -75,19 +76,28 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
     async run(model, data: Split, eps, key: Key, ids) {
       const id = (i: number) => (ids ? ids[i] : i);
       if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
-      if (!(eps >= 0 && eps <= LINF.largest(f))) throw usageError(`${spec.name}: ε must be in [0, 1] for linf, got ${eps}`);
+      const largest = NORMS[spec.norm].largest(f);
+      if (!(eps >= 0 && eps <= largest)) throw usageError(`${spec.name}: ε must be in [0, ${largest}] for ${spec.norm}, got ${eps}`);
       const n = data.count;
       const x = floatRows(data, 0, n);
       const best = Float32Array.from(x);
       const margin = await marginsOf(model, x, data.labels, n);
       const standing = Uint8Array.from(margin, (m) => (m > 0 ? 1 : 0));
       const queries = spec.steps;
+      const delta = new Float64Array(f);
       for (let r = 0; r < spec.restarts; r++) {
         const restartKey = fold(key, r);
         let todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
-        // The start: vertical stripes of ±ε, a sign per column and channel.
+        // The start: L∞, vertical stripes of ±ε (a sign per column and channel); L2, tiles of eta on the sphere.
         for (const i of todo) {
-          const u = uniform(fold(fold(restartKey, id(i)), 0), c * w);
+          const startKey = fold(fold(restartKey, id(i)), 0);
+          if (spec.norm === 'l2') {
+            const u = uniform(startKey, l2Tiles(image) * (c + 1));
+            squareStartL2(delta, image, (tile, ch) => (u[tile * (c + 1) + ch] > 0.5 ? 1 : -1), (tile) => u[tile * (c + 1) + c] > 0.5);
+            onSphere(x.subarray(i * f, (i + 1) * f), delta, eps, best.subarray(i * f, (i + 1) * f));
+            continue;
+          }
+          const u = uniform(startKey, c * w);
           for (let ch = 0; ch < c; ch++)
             for (let row = 0; row < h; row++)
               for (let col = 0; col < w; col++) {
@@ -101,11 +111,16 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         const loss = Float32Array.from(margin);
         for (let t = 0; t < queries && todo.length; t += SQUARE_BLOCK) {
           const k = Math.min(SQUARE_BLOCK, queries - t);
-          const sides = Float32Array.from({ length: k }, (_, q) => squareSide(t + q, queries, SQUARE_P_INIT, image));
+          const blockKey = fold(restartKey, 1 + t / SQUARE_BLOCK);
+          if (spec.norm === 'l2') {
+            todo = await queriesL2(t, k, todo, blockKey);
+            continue;
+          }
+          const sides = Float32Array.from({ length: k }, (_, q) => squareSide(t + q, SQUARE_P_INIT, image));
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
-            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, fold(restartKey, 1 + t / SQUARE_BLOCK), id);
+            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, blockKey, id);
             const out = await (await programFor(batch, k)).run({ ...feeds, eps: Float32Array.of(eps), ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
             chunk.forEach((i, j) => {
@@ -116,6 +131,34 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           }
           todo = todo.filter((i) => margin[i] > 0);
         }
+
+        /** L2: k queries from query t, one at a time over the standing examples (AutoAttack's acceptance rule). */
+        async function queriesL2(t: number, k: number, standingRows: number[], blockKey: Key): Promise<number[]> {
+          const per = 5 + c;
+          const draws = new Map(standingRows.map((i) => [i, uniform(fold(blockKey, id(i)), k * per)]));
+          let active = standingRows;
+          for (let q = 0; q < k && active.length; q++) {
+            const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT), image);
+            const cand = new Float32Array(active.length * f);
+            active.forEach((i, j) => {
+              const u = draws.get(i)!.subarray(q * per, (q + 1) * per);
+              const corner = (v: number, size: number) => Math.floor(v * (size - side));
+              const query = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5, signs: Array.from(u.subarray(5), (v) => (v > 0.5 ? 1 : -1)) };
+              squareCandidateL2(x.subarray(i * f, (i + 1) * f), best.subarray(i * f, (i + 1) * f), eps, image, query, delta, cand.subarray(j * f, (j + 1) * f));
+            });
+            const m = await marginsOf(model, cand, active.map((i) => data.labels[i]), active.length);
+            active.forEach((i, j) => {
+              const lower = m[j] < loss[i];
+              if (lower) loss[i] = m[j];
+              if (lower || m[j] <= 0) {
+                margin[i] = m[j];
+                best.set(cand.subarray(j * f, (j + 1) * f), i * f);
+              }
+            });
+            active = active.filter((i) => margin[i] > 0);
+          }
+          return active;
+        }
         for (let i = 0; i < n; i++) if (standing[i] && margin[i] <= 0) standing[i] = 0;
       }
       return { robust: standing, adversarial: best, accuracy: mean(standing) };
@@ -125,6 +168,12 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
       await logits.release();
     },
   };
+}
+
+/** The L2 start's tiles: eta patterns of side ⌊h/5⌋ over the image. */
+function l2Tiles([, h, w]: readonly [number, number, number]): number {
+  const s = Math.max(1, Math.floor(h / 5));
+  return Math.floor(h / s) * Math.floor(w / s);
 }
 
 function subRows(all: Float32Array, rows: number[], f: number): Float32Array {
