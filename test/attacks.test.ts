@@ -18,6 +18,7 @@ import { imagesOf, take } from '../src/data/selection.js';
 import { keyFromSeed } from '../src/engine/rng.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
+import { lowerMedian, minimumNorms } from '../src/eval/min-norm.js';
 import { type Model, maskedModel, networkModel } from '../src/eval/model.js';
 import { compileLogits, correctness, mean } from '../src/eval/predict.js';
 import { compileAccuracy } from '../src/eval/validation.js';
@@ -301,6 +302,59 @@ describe('FAB-T (minimum norm)', () => {
     // At ε = 0.3 an example falls exactly when its first targets found a point within 0.3 (never more than the minimum says).
     const at = await smallBench.result(model, ATTACKS['fab-t'], 0.3);
     at.robust.forEach((r, i) => assert.ok(r === 1 || norms[i] <= 0.3 + 1e-6, `example ${i} fell at 0.3 with minimum norm ${norms[i]}`));
+  });
+});
+
+describe('minimum norms', () => {
+  test('per-row radii: each row stays in its own ball and gets what a run at its radius alone gives', async () => {
+    const radii = [0.05, 0.1, 0.15, 0.2];
+    const spec = ATTACKS['pgd-40'];
+    const p = await compiled(model, spec);
+    const perRow = await p.run(model, small, Float32Array.from({ length: SMALL }, (_, i) => radii[i % 4]), keyFromSeed(3));
+    const x = imagesOf(small);
+    for (const [k, eps] of radii.entries()) {
+      const alone = await p.run(model, small, eps, keyFromSeed(3));
+      for (let i = k; i < SMALL; i += 4) {
+        assert.equal(perRow.robust[i], alone.robust[i], `row ${i} at ε ${eps}`);
+        assert.ok(bytes(perRow.adversarial.subarray(i * F, (i + 1) * F)).equals(bytes(alone.adversarial.subarray(i * F, (i + 1) * F))), `row ${i}: another point than alone at ε ${eps}`);
+        let worst = 0;
+        for (let j = i * F; j < (i + 1) * F; j++) worst = Math.max(worst, Math.abs(perRow.adversarial[j] - x[j]));
+        assert.ok(worst <= eps + 1e-6, `row ${i}: ‖δ‖ ${worst} > ${eps}`);
+      }
+    }
+  });
+
+  test("bisection and FAB's norms: each inside its grid bracket, the curve never above the worst case", async (t) => {
+    const attacks = [ATTACKS['pgd-40'], parseAttack('fab-t:restarts=2')];
+    const grid = [0, 0.1, 0.2, 0.3];
+    const suite = await robustness(model, smallBench, { attacks, epsilons: grid });
+    const m = await minimumNorms(model, smallBench, suite, { attacks, steps: 3 });
+    t.diagnostic(`median smallest ε ${m.median}; worst case ${suite.worstCase.map(pct).join(' ')}`);
+    const cleanFlags = await smallBench.clean(model);
+    for (let i = 0; i < SMALL; i++) {
+      if (!cleanFlags[i]) {
+        assert.equal(m.norms[i], 0);
+        continue;
+      }
+      // The first grid ε where some attack broke example i bounds its smallest ε from above.
+      let first = Infinity;
+      for (const eps of grid.slice(1)) {
+        const broke = (await Promise.all(attacks.map((a) => smallBench.result(model, a, eps)))).some((r) => !r.robust[i]);
+        if (broke) {
+          first = eps;
+          break;
+        }
+      }
+      assert.ok(m.norms[i] <= first, `example ${i}: smallest ε ${m.norms[i]} > first breaking grid ε ${first}`);
+      if (Number.isFinite(first)) assert.ok(m.norms[i] > 0);
+    }
+    grid.forEach((eps, k) => {
+      const at = m.curve.eps.indexOf(eps);
+      assert.ok(m.curve.accuracy[at] <= suite.worstCase[k] + 1e-9, `ε ${eps}: curve ${m.curve.accuracy[at]} above worst case ${suite.worstCase[k]}`);
+    });
+    for (let k = 1; k < m.curve.accuracy.length; k++) assert.ok(m.curve.accuracy[k] <= m.curve.accuracy[k - 1]);
+    assert.equal(m.median, lowerMedian(m.norms));
+    assert.deepEqual([m.bisected, m.minimumNorm], [['PGD-40'], ['FAB-T (restarts=2)']]);
   });
 });
 

@@ -91,9 +91,18 @@ test('the same seed gives an identical metrics.jsonl twice', () => {
 
 test('a3t eval reports each attack over ε, the worst case, and writes JSON, Markdown and SVG', () => {
   const out = join(tmp, 'eval-plain');
-  const r = a3t('eval', trained('plain'), '--eps', '0,0.1,0.3', '--count', '200', '--attacks', 'fgsm,pgd-10', '--no-checks', '--out', out);
+  const r = a3t('eval', trained('plain'), '--eps', '0,0.1,0.3', '--count', '200', '--attacks', 'fgsm,pgd-10', '--no-checks', '--min-norm', '--out', out);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  // --min-norm: each example's smallest ε (null: none up to 0.3), and the curve they give, never above the worst case at the grid.
+  assert.equal(j.minNorm.perExample.length, 200);
+  assert.deepEqual(j.minNorm.bisected, ['FGSM', 'PGD-10']);
+  for (const [k, eps] of [0, 0.1, 0.3].entries()) {
+    const at = j.minNorm.curve.eps.indexOf(eps);
+    assert.ok(at >= 0 && j.minNorm.curve.accuracy[at] <= j.worstCase[k] + 1e-9, `curve at ε ${eps}: ${j.minNorm.curve.accuracy[at]} vs worst case ${j.worstCase[k]}`);
+  }
+  const sorted = j.minNorm.perExample.map((v: number | null) => v ?? Infinity).sort((a: number, b: number) => a - b);
+  assert.equal(j.minNorm.median ?? Infinity, sorted[99]);
   assert.deepEqual(j.epsilons, [0, 0.1, 0.3]);
   assert.equal(j.examples, 200);
   assert.deepEqual(j.attacks.map((a: { name: string }) => a.name), ['FGSM', 'PGD-10']);
@@ -103,7 +112,8 @@ test('a3t eval reports each attack over ε, the worst case, and writes JSON, Mar
   assert.ok(pgd[1] <= fgsm[1] && pgd[2] <= fgsm[2], `PGD ${pgd} at most FGSM ${fgsm}`);
   j.worstCase.forEach((w: number, i: number) => assert.ok(w <= Math.min(fgsm[i], pgd[i]), `worst case ${w} ≤ each attack at ε index ${i}`));
   assert.match(readFileSync(join(out, 'eval.md'), 'utf8'), /\| PGD-10 +\| +\d+\.\d\d% \|/);
-  assert.match(readFileSync(join(out, 'eval.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*worst case[\s\S]*<\/svg>\s*$/);
+  assert.match(readFileSync(join(out, 'eval.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*worst case[\s\S]*from each smallest ε[\s\S]*<\/svg>\s*$/);
+  assert.match(readFileSync(join(out, 'eval.md'), 'utf8'), /## Smallest ε per example[\s\S]*Median \*\*/);
   assert.match(r.stdout, /worst case/);
   // A second eval into the same directory is refused without --force, and leaves the files alone.
   const before = readFileSync(join(out, 'eval.json'), 'utf8');

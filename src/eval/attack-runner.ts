@@ -27,14 +27,27 @@ export interface AttackResult {
   minNorm?: Float32Array;
 }
 
+/** The ball's radius: one for every row, or one per row. */
+export type Radius = number | Float32Array;
+
+/** ε per row of an n-row run, each checked against the ball's bounds. */
+export function radiusPerRow(spec: AttackSpec, eps: Radius, n: number, features: number): Float32Array {
+  const per = typeof eps === 'number' ? new Float32Array(n).fill(eps) : eps;
+  if (per.length !== n) throw new RangeError(`${spec.name}: ${per.length} radii for ${n} examples`);
+  const largest = NORMS[spec.norm].largest(features);
+  for (const e of per) if (!(e >= 0 && e <= largest + 1e-6)) throw usageError(`${spec.name}: ε must be in [0, ${+largest.toFixed(1)}] for ${spec.norm}, got ${e}`);
+  return per;
+}
+
 export interface AttackProgram {
   readonly spec: AttackSpec;
   /**
    * The attack on every row of `data` at ε. Row i's random numbers come from `key` and `ids[i]` (default i),
    * so a row gives the same result in any split that gives it the same id (an ensemble runs its later
-   * attacks on the rows still standing, under their original ids).
+   * attacks on the rows still standing, under their original ids). ε is one radius for every row, or one
+   * per row (the minimum-norm search's bisection).
    */
-  run(model: Model, data: Split, eps: number, key: Key, ids?: ArrayLike<number>): Promise<AttackResult>;
+  run(model: Model, data: Split, eps: Radius, key: Key, ids?: ArrayLike<number>): Promise<AttackResult>;
   release(): Promise<void>;
 }
 
@@ -62,7 +75,7 @@ function attackGraph(arch: Architecture, spec: AttackSpec, batch: number): Recor
   const f = arch.inputs;
   const x = o.input('x', [batch, f]);
   const y = o.input('y', [batch], 'int64');
-  const eps = o.input('eps', []);
+  const eps = o.input('eps', [batch, 1]);
   const start = spec.randomStart ? o.input('start', [batch, f]) : undefined;
   const target = spec.target !== 'none' ? o.oneHot(o.input('target', [batch], 'int64'), arch.classes) : undefined;
   const logits = arch.trace();
@@ -108,13 +121,12 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
       const ts = new BigInt64Array(rows);
       const noise = new Float32Array(rows * f);
       if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
-      const largest = NORMS[spec.norm].largest(f);
-      if (!(epsValue >= 0 && epsValue <= largest)) throw usageError(`${spec.name}: ε must be in [0, ${+largest.toFixed(1)}] for ${spec.norm}, got ${epsValue}`);
       const n = data.count;
+      const radius = radiusPerRow(spec, epsValue, n, f);
+      const epsBuf = new Float32Array(rows);
       const standing = new Uint8Array(n).fill(1);
       const adversarial = new Float32Array(n * f);
       const cleanLogits = clean ? await clean.run(model, data, n) : null;
-      const epsBuf = Float32Array.of(epsValue);
       for (let r = 0; r < spec.restarts; r++) {
         const todo = Array.from({ length: n }, (_, i) => i).filter((i) => r === 0 || standing[i]);
         const restartKey = fold(key, r);
@@ -125,13 +137,15 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
           xs.fill(0, 0, batch * f);
           ys.fill(0n, 0, batch);
           ts.fill(0n, 0, batch);
+          epsBuf.fill(0, 0, batch);
           int64Labels(data.labels, chunk, ys);
           chunk.forEach((i, j) => {
             floatRows(data, i, i + 1, xs.subarray(j * f, (j + 1) * f));
+            epsBuf[j] = radius[i];
             // Each example's start depends only on the key, the restart and its index: not on chunking.
             if (spec.randomStart) uniform(fold(restartKey, ids ? ids[i] : i), f, noise.subarray(j * f, (j + 1) * f));
           });
-          const feeds: Record<string, TypedArray> = { x: xs.subarray(0, batch * f), y: ys.subarray(0, batch), eps: epsBuf, ...model.params };
+          const feeds: Record<string, TypedArray> = { x: xs.subarray(0, batch * f), y: ys.subarray(0, batch), eps: epsBuf.subarray(0, batch), ...model.params };
           if (spec.randomStart) feeds.start = noise.subarray(0, batch * f);
           if (cleanLogits) {
             pickTargets(spec, cleanLogits, data.labels, arch.classes, r, ts, chunk);

@@ -5,7 +5,7 @@ import type { AttackSpec } from '../attacks/spec.js';
 import type { Split } from '../data/dataset.js';
 import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
-import { type AttackProgram, compileAttack } from './attack-runner.js';
+import { type AttackProgram, compileAttack, radiusPerRow } from './attack-runner.js';
 import type { Architecture } from './model.js';
 import { mean } from './predict.js';
 
@@ -21,11 +21,19 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
       const f = data.features;
       const standing = new Uint8Array(n).fill(1);
       let adversarial: Float32Array | null = null;
+      // Members that report minimal norms (FAB) report them for the rows they ran on.
+      let minNorm: Float32Array | undefined;
+      const radius = radiusPerRow(spec, eps, n, f);
       // At ε = 0 no attack moves a point: the first member's answer (the clean one) is final.
-      for (const p of eps === 0 ? programs.slice(0, 1) : programs) {
+      for (const p of radius.every((e) => e === 0) ? programs.slice(0, 1) : programs) {
         const rows = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         if (!rows.length) break;
-        const r = await p.run(model, rows.length === n ? data : subset(data, rows), eps, key, rows.map((i) => (ids ? ids[i] : i)));
+        const all = rows.length === n;
+        const r = await p.run(model, all ? data : subset(data, rows), all ? radius : Float32Array.from(rows, (i) => radius[i]), key, rows.map((i) => (ids ? ids[i] : i)));
+        if (r.minNorm) {
+          minNorm ??= new Float32Array(n).fill(Infinity);
+          rows.forEach((i, j) => (minNorm![i] = Math.min(minNorm![i], r.minNorm![j])));
+        }
         if (!adversarial) {
           adversarial = r.adversarial;
           r.robust.forEach((v, i) => (standing[i] = v));
@@ -37,7 +45,7 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
           adversarial!.set(r.adversarial.subarray(j * f, (j + 1) * f), i * f);
         });
       }
-      return { robust: standing, adversarial: adversarial!, accuracy: mean(standing) };
+      return { robust: standing, adversarial: adversarial!, accuracy: mean(standing), ...(minNorm ? { minNorm } : {}) };
     },
     async release() {
       for (const p of programs) await p.release();

@@ -13,7 +13,7 @@ import * as o from '../engine/ops.js';
 import { type Program, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { usageError } from '../errors.js';
-import type { AttackProgram } from './attack-runner.js';
+import { type AttackProgram, radiusPerRow } from './attack-runner.js';
 import type { Architecture } from './model.js';
 import { argmaxRow, batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 
@@ -48,8 +48,8 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
     spec,
     async run(model, data: Split, eps) {
       if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
-      if (!(eps >= 0 && eps <= norm.largest(f))) throw usageError(`${spec.name}: ε must be in [0, ${norm.largest(f)}] for ${spec.norm}, got ${eps}`);
       const n = data.count;
+      const radius = radiusPerRow(spec, eps, n, f);
       const x = floatRows(data, 0, n);
       const clean = await logits.run(model, x, n);
       const standing = Uint8Array.from({ length: n }, (_, i) => (argmaxRow(clean, i, k) === data.labels[i] ? 1 : 0));
@@ -91,7 +91,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
           }
           chunk.forEach((i, j) => {
             minNorm[i] = Math.min(minNorm[i], res[j]);
-            if (res[j] <= eps) {
+            if (res[j] <= radius[i]) {
               standing[i] = 0;
               adversarial.set(best.subarray(j * f, (j + 1) * f), i * f);
             }

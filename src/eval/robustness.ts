@@ -4,6 +4,7 @@ import type { AttackSpec } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
 import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
 import type { Split } from '../data/dataset.js';
+import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
 import type { Architecture, Model } from './model.js';
 import { compileLogits, correctness, mean } from './predict.js';
@@ -66,6 +67,14 @@ export class AttackBench {
       this.results.set(id, (r = p.then((prog) => prog.run(model, this.data, eps, fold(this.key, hash(`${spec.name}|${eps}`))))));
     }
     return r;
+  }
+
+  /** The attack on some rows (under their ids), each at its own radius; not cached. `tag` picks the key. */
+  async resultOn(model: Model, spec: AttackSpec, rows: readonly number[], radius: Float32Array, tag: string): Promise<AttackResult> {
+    const pid = `${model.arch.id}|${JSON.stringify(spec)}`;
+    let p = this.programs.get(pid);
+    if (!p) this.programs.set(pid, (p = compileAttack(model.arch, spec, { threads: this.threads })));
+    return (await p).run(model, subset(this.data, rows), radius, fold(this.key, hash(`${spec.name}|${tag}`)), rows);
   }
 
   async release(): Promise<void> {

@@ -2,7 +2,6 @@
 // standing, until each is misclassified or has used its queries. L∞: blocks of queries, one compiled
 // graph per block and batch size; L2: each query's candidates made in TypeScript, their margins by one
 // compiled forward pass. Per-example keys: the result does not depend on chunking.
-import { NORMS } from '../attacks/norms.js';
 import type { AttackSpec } from '../attacks/spec.js';
 import { squareFraction, squareQueries, squareSide } from '../attacks/square.js';
 import { onSphere, squareCandidateL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
@@ -12,7 +11,7 @@ import * as o from '../engine/ops.js';
 import { type Key, fold, uniform } from '../engine/rng.js';
 import { type Program, type TypedArray, compile } from '../engine/runtime.js';
 import { usageError } from '../errors.js';
-import type { AttackProgram } from './attack-runner.js';
+import { type AttackProgram, radiusPerRow } from './attack-runner.js';
 import type { Architecture } from './model.js';
 import { batchBucket, compileLogits, mean } from './predict.js';
 
@@ -44,7 +43,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
       const out = squareQueries({
         x,
         image,
-        eps: o.input('eps', []),
+        eps: o.input('eps', [batch, 1]),
         onehot: o.oneHot(o.input('y', [batch], 'int64'), arch.classes),
         logits: arch.trace(),
         best: o.input('best', [batch, f]),
@@ -76,9 +75,8 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
     async run(model, data: Split, eps, key: Key, ids) {
       const id = (i: number) => (ids ? ids[i] : i);
       if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
-      const largest = NORMS[spec.norm].largest(f);
-      if (!(eps >= 0 && eps <= largest)) throw usageError(`${spec.name}: ε must be in [0, ${largest}] for ${spec.norm}, got ${eps}`);
       const n = data.count;
+      const radius = radiusPerRow(spec, eps, n, f);
       const x = floatRows(data, 0, n);
       const best = Float32Array.from(x);
       const margin = await marginsOf(model, x, data.labels, n);
@@ -94,7 +92,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           if (spec.norm === 'l2') {
             const u = uniform(startKey, l2Tiles(image) * (c + 1));
             squareStartL2(delta, image, (tile, ch) => (u[tile * (c + 1) + ch] > 0.5 ? 1 : -1), (tile) => u[tile * (c + 1) + c] > 0.5);
-            onSphere(x.subarray(i * f, (i + 1) * f), delta, eps, best.subarray(i * f, (i + 1) * f));
+            onSphere(x.subarray(i * f, (i + 1) * f), delta, radius[i], best.subarray(i * f, (i + 1) * f));
             continue;
           }
           const u = uniform(startKey, c * w);
@@ -102,7 +100,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
             for (let row = 0; row < h; row++)
               for (let col = 0; col < w; col++) {
                 const p = i * f + ch * h * w + row * w + col;
-                best[p] = Math.min(1, Math.max(0, x[p] + (u[ch * w + col] > 0.5 ? eps : -eps)));
+                best[p] = Math.min(1, Math.max(0, x[p] + (u[ch * w + col] > 0.5 ? radius[i] : -radius[i])));
               }
         }
         const startMargin = await marginsOf(model, subRows(best, todo, f), todo.map((i) => data.labels[i]), todo.length);
@@ -120,8 +118,8 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
-            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, labels: data.labels, f, c, h, w }, blockKey, id);
-            const out = await (await programFor(batch, k)).run({ ...feeds, eps: Float32Array.of(eps), ...model.params });
+            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, radius, labels: data.labels, f, c, h, w }, blockKey, id);
+            const out = await (await programFor(batch, k)).run({ ...feeds, ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
             chunk.forEach((i, j) => {
               best.set(b2.subarray(j * f, (j + 1) * f), i * f);
@@ -144,7 +142,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
               const u = draws.get(i)!.subarray(q * per, (q + 1) * per);
               const corner = (v: number, size: number) => Math.floor(v * (size - side));
               const query = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5, signs: Array.from(u.subarray(5), (v) => (v > 0.5 ? 1 : -1)) };
-              squareCandidateL2(x.subarray(i * f, (i + 1) * f), best.subarray(i * f, (i + 1) * f), eps, image, query, delta, cand.subarray(j * f, (j + 1) * f));
+              squareCandidateL2(x.subarray(i * f, (i + 1) * f), best.subarray(i * f, (i + 1) * f), radius[i], image, query, delta, cand.subarray(j * f, (j + 1) * f));
             });
             const m = await marginsOf(model, cand, active.map((i) => data.labels[i]), active.length);
             active.forEach((i, j) => {
@@ -188,7 +186,7 @@ function blockFeeds(
   batch: number,
   k: number,
   sides: Float32Array,
-  s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; labels: Uint8Array; f: number; c: number; h: number; w: number },
+  s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; radius: Float32Array; labels: Uint8Array; f: number; c: number; h: number; w: number },
   blockKey: Key,
   id: (i: number) => number,
 ): Record<string, TypedArray> {
@@ -197,6 +195,7 @@ function blockFeeds(
   const best = new Float32Array(batch * f);
   const margin = new Float32Array(batch);
   const loss = new Float32Array(batch);
+  const eps = new Float32Array(batch);
   const y = new BigInt64Array(batch);
   const row = new Float32Array(k * batch);
   const col = new Float32Array(k * batch);
@@ -207,6 +206,7 @@ function blockFeeds(
     best.set(s.best.subarray(i * f, (i + 1) * f), j * f);
     margin[j] = s.margin[i];
     loss[j] = s.loss[i];
+    eps[j] = s.radius[i];
     // This example's numbers for this block: (row, column, c signs) per query, as AutoAttack draws them.
     const u = uniform(fold(blockKey, id(i)), k * (2 + c));
     for (let q = 0; q < k; q++) {
@@ -216,5 +216,5 @@ function blockFeeds(
       for (let ch = 0; ch < c; ch++) sign[(q * batch + j) * c + ch] = u[q * (2 + c) + 2 + ch] > 0.5 ? 1 : -1;
     }
   });
-  return { x, best, margin, loss, y, row, col, side: sides, sign };
+  return { x, best, margin, loss, eps, y, row, col, side: sides, sign };
 }

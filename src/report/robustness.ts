@@ -1,6 +1,7 @@
 // The report of `a3t eval`: robust accuracy per attack over ε, the worst case over the suite, and
 // the gradient-masking checks, as Markdown and an SVG plot (pure functions of the results).
 import type { MaskingReport } from '../eval/masking.js';
+import type { MinNormReport } from '../eval/min-norm.js';
 import type { RobustnessReport } from '../eval/robustness.js';
 import { percent } from './stats.js';
 import { PALETTE, type Series, lineChart } from './svg.js';
@@ -13,6 +14,7 @@ export interface EvalReportInput {
   notes?: string[];
   robustness: RobustnessReport;
   masking?: MaskingReport;
+  minNorm?: MinNormReport;
   /** What the transfer check's surrogate was, in words. */
   surrogate?: string;
   seconds: number;
@@ -20,10 +22,11 @@ export interface EvalReportInput {
 
 const normName = (n: string) => (n === 'linf' ? 'L∞' : 'L2');
 
-export function robustnessFigure(r: RobustnessReport, title: string): string {
+export function robustnessFigure(r: RobustnessReport, title: string, minNorm?: MinNormReport): string {
   // The palette's last colour (black) is kept for the worst case, drawn first so the attacks lie over it.
   const series: Series[] = [{ label: 'worst case', x: r.epsilons, y: r.worstCase, color: PALETTE[PALETTE.length - 1], markers: true, dashed: true }];
   r.attacks.forEach((a, i) => series.push({ label: a.name, x: r.epsilons, y: a.accuracy, color: PALETTE[i % (PALETTE.length - 1)], markers: true }));
+  if (minNorm) series.push({ label: 'from each smallest ε', x: minNorm.curve.eps, y: minNorm.curve.accuracy, color: PALETTE[PALETTE.length - 1], markers: false });
   return lineChart({ title, xLabel: `ε (${normName(r.norm)})`, yLabel: 'robust accuracy', series, yRange: [0, 1], yFormat: (v) => `${Math.round(100 * v)}%` });
 }
 
@@ -44,6 +47,23 @@ export function evalMarkdown(input: EvalReportInput, figureFile: string): string
     `![robust accuracy against ε](${figureFile})`,
     '',
   ];
+  if (input.minNorm) {
+    const m = input.minNorm;
+    const none = m.norms.filter((v) => v === Infinity).length;
+    const fmt = (v: number) => (Number.isFinite(v) ? +v.toPrecision(3) : `> ${r.epsilons[r.epsilons.length - 1]}`);
+    lines.push(
+      '## Smallest ε per example',
+      '',
+      `For each example the smallest ε at which an attack above found a misclassified point: ${[
+        m.bisected.length ? `bisection (${m.steps} steps from the grid's bracket) with ${m.bisected.join(', ')}` : '',
+        m.minimumNorm.length ? `the minimal norms ${m.minimumNorm.join(', ')} found` : '',
+      ].filter(Boolean).join(', and ')}. Median **${fmt(m.median)}**; ${none} of ${m.norms.length} examples withstood every attack up to the largest ε.`,
+      `The curve "from each smallest ε" in the figure is the robust accuracy these give at every ε; at the grid's ε it is at most the worst case.`,
+      '',
+      markdownTable(['fraction of examples', ...QUANTILES.map((q) => `${q * 100}%`)], [['broken at an ε up to', ...QUANTILES.map((q) => `${fmt(quantile(m.norms, q))}`)]], ['left', ...QUANTILES.map(() => 'right' as const)]),
+      '',
+    );
+  }
   if (input.masking) {
     const m = input.masking;
     const failed = m.checks.filter((c) => c.passed === false).map((c) => c.id);
@@ -70,7 +90,22 @@ export function evalJson(input: EvalReportInput): unknown {
     attacks: r.attacks.map((a) => ({ name: a.name, spec: a.spec, accuracy: a.accuracy, seconds: a.seconds })),
     worstCase: r.worstCase,
     masking: input.masking,
+    ...(input.minNorm ? { minNorm: minNormJson(input.minNorm) } : {}),
     surrogate: input.surrogate,
     seconds: input.seconds,
   };
+}
+
+const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9];
+
+/** The q-quantile of v (the lower one: sorted[⌊q·(n − 1)⌋]). */
+function quantile(v: Float32Array, q: number): number {
+  const s = Float32Array.from(v).sort();
+  return s[Math.floor(q * (s.length - 1))];
+}
+
+/** JSON has no Infinity: examples no attack broke are null. */
+function minNormJson(m: MinNormReport) {
+  const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  return { median: finite(m.median), steps: m.steps, bisected: m.bisected, minimumNorm: m.minimumNorm, curve: m.curve, perExample: Array.from(m.norms, finite) };
 }

@@ -11,6 +11,7 @@ import { take } from '../../data/selection.js';
 import { keyFromSeed } from '../../engine/rng.js';
 import { usageError } from '../../errors.js';
 import { maskingChecks } from '../../eval/masking.js';
+import { minimumNorms } from '../../eval/min-norm.js';
 import { type Model, importedModel, networkModel } from '../../eval/model.js';
 import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -29,12 +30,14 @@ const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25
 const FILES = { json: 'eval.json', markdown: 'eval.md', figure: 'eval.svg' };
 
 const FLAGS: Flags = {
-  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t)` },
+  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t, square, fab-t, autoattack)` },
   norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
   eps: { kind: 'numbers', flag: 'eps', placeholder: 'EPS,...', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
   count: { kind: 'int', flag: 'count', placeholder: 'N', min: 0, max: 1e9, help: 'test images to attack, from the first (default 1000; 0: all)' },
   checkEps: { kind: 'number', flag: 'check-eps', placeholder: 'EPS', min: 0, max: 1, help: 'L∞ ε of the masking checks that compare attacks (default 0.1)' },
   noChecks: { kind: 'flag', flag: 'no-checks', help: 'skip the gradient-masking checks' },
+  minNorm: { kind: 'flag', flag: 'min-norm', help: 'also find each example\'s smallest ε (bisection with the fixed-ε attacks, minimal norms of FAB) and the robust accuracy it gives at every ε' },
+  minNormSteps: { kind: 'int', flag: 'min-norm-steps', placeholder: 'N', min: 1, max: 20, help: 'bisection steps per example for --min-norm (default 5: the grid spacing / 32)' },
   surrogate: { kind: 'text', flag: 'surrogate', placeholder: 'RUN', help: 'run dir or checkpoint of a separately trained model for the transfer check (default: train a plain one, 2 epochs on 20,000 images)' },
   seed: { kind: 'int', flag: 'seed', placeholder: 'N', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the attacks’ random starts (default 0)' },
   inputScale: { kind: 'number', flag: 'input-scale', placeholder: 'S', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: multiply pixels in [0, 1] by S before the model (e.g. 255)' },
@@ -123,6 +126,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const bar = log.progress('eval');
   const result = await robustness(subject.model, bench, { attacks, epsilons, onProgress: (done, total, what) => bar.update(done, total, what) });
   bar.done();
+  let minNorm;
+  if (p.flags.minNorm || p.flags.minNormSteps) {
+    const nb = log.progress('smallest ε');
+    minNorm = await minimumNorms(subject.model, bench, result, { attacks, steps: (p.flags.minNormSteps as number) ?? 5, onProgress: (done, total, what) => nb.update(done, total, what) });
+    nb.done();
+  }
   let masking;
   let surrogate;
   if (!p.flags.noChecks) {
@@ -134,10 +143,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
   await bench.release();
   // Paths in the report are relative to it, so a committed report names no machine's directories.
   const rel = (f: string) => relative(resolve(out), resolve(f)) || '.';
-  const input = { model: rel(subject.file), data: rel(data.source), notes: subject.notes, robustness: result, masking, surrogate, seconds: (performance.now() - t0) / 1000 };
+  const input = { model: rel(subject.file), data: rel(data.source), notes: subject.notes, robustness: result, masking, minNorm, surrogate, seconds: (performance.now() - t0) / 1000 };
   const markdown = evalMarkdown(input, FILES.figure);
   mkdirSync(out, { recursive: true });
-  writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} test images`));
+  writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} test images`, minNorm));
   const json = evalJson(input);
   writeFileAtomic(join(out, FILES.json), JSON.stringify(json, null, 2) + '\n');
   writeFileAtomic(join(out, FILES.markdown), markdown);
