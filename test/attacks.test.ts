@@ -19,7 +19,7 @@ import { keyFromSeed } from '../src/engine/rng.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { lowerMedian, minimumNorms } from '../src/eval/min-norm.js';
-import { type Model, maskedModel, networkModel } from '../src/eval/model.js';
+import { type Model, maskedModel, networkModel, noisyModel } from '../src/eval/model.js';
 import { compileLogits, correctness, mean } from '../src/eval/predict.js';
 import { compileAccuracy } from '../src/eval/validation.js';
 import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
@@ -373,10 +373,49 @@ describe('an ensemble as AutoAttack runs it', () => {
     assert.ok(worst <= 0.15 + 1e-6 && lo >= 0 && hi <= 1);
   });
 
-  test("'autoattack' is AutoAttack's standard four and takes no settings", () => {
+  test("'autoattack' is AutoAttack's standard four and takes no settings but the norm", () => {
     assert.deepEqual(ATTACKS.autoattack.members!.map((m) => m.name), ['APGD-CE', 'APGD-T', 'FAB-T', 'Square-5000']);
     assert.deepEqual(parseAttack('autoattack').members, ATTACKS.autoattack.members);
-    assert.throws(() => parseAttack('autoattack:steps=3'), /AutoAttack takes no settings/);
+    assert.throws(() => parseAttack('autoattack:steps=3'), /AutoAttack takes only norm=linf\|l2/);
+  });
+});
+
+describe('expectation over transformation (models random at inference)', () => {
+  test('EOT on a deterministic model is the single-draw attack (the stacked copies agree)', async (t) => {
+    // Marked random, the model runs the EOT graph (4 stacked copies per point); its copies all agree.
+    const marked: Model = { params: model.params, arch: { ...model.arch, id: `${model.arch.id} marked random`, random: true } };
+    const spec = parseAttack('apgd-ce:steps=20');
+    const one = await (await compiled(model, spec)).run(model, small, 0.15, keyFromSeed(4));
+    const four = await (await compiled(marked, { ...spec, eot: 4 })).run(marked, small, 0.15, keyFromSeed(4));
+    assert.deepEqual(four.robust, one.robust);
+    // Products over a 4× taller batch may round differently, so points may drift by rounding, not more.
+    let differ = 0;
+    let drift = 0;
+    for (let i = 0; i < SMALL; i++) {
+      let d = 0;
+      for (let j = i * F; j < (i + 1) * F; j++) d = Math.max(d, Math.abs(four.adversarial[j] - one.adversarial[j]));
+      differ += d > 0 ? 1 : 0;
+      drift = Math.max(drift, d);
+    }
+    t.diagnostic(`EOT-4 vs one draw: ${differ} of ${SMALL} points differ, by at most ${drift}`);
+    assert.ok(differ <= SMALL / 8, `${differ} of ${SMALL} points differ (largest ${drift})`);
+  });
+
+  test('on a model with input noise, APGD with EOT-16 is at least as strong as with one draw', async (t) => {
+    const noisy = noisyModel(model, 0.3);
+    const single = await smallBench.result(noisy, parseAttack('apgd-ce:steps=20'), 0.1);
+    const eot = await smallBench.result(noisy, parseAttack('apgd-ce:steps=20,eot=16'), 0.1);
+    const both = await smallBench.result(noisy, ATTACKS['autoattack-rand'].members![1], 0.1);
+    t.diagnostic(`noise σ 0.3, ε 0.1: APGD-CE one draw ${pct(single.accuracy)}, EOT-16 ${pct(eot.accuracy)}; APGD-DLR EOT-20 ${pct(both.accuracy)}`);
+    assert.ok(eot.accuracy <= single.accuracy + 1 / SMALL, `EOT-16 ${pct(eot.accuracy)} vs one draw ${pct(single.accuracy)}`);
+    assert.ok(both.accuracy < smallClean);
+  });
+
+  test("'autoattack-rand' is AutoAttack's version for random models: APGD-CE and APGD-DLR with 20 draws", () => {
+    const m = ATTACKS['autoattack-rand'].members!;
+    assert.deepEqual(m.map((a) => [a.routine, a.loss, a.target, a.eot, a.restarts, a.steps]), [['apgd', 'ce', 'none', 20, 1, 100], ['apgd', 'dlr', 'none', 20, 1, 100]]);
+    assert.deepEqual(parseAttack('autoattack:norm=l2').members!.map((a) => a.norm), ['l2', 'l2', 'l2', 'l2']);
+    assert.throws(() => parseAttack('pgd-40:eot=4'), /APGD only/);
   });
 });
 

@@ -9,8 +9,9 @@ import { CASES, MLP_CASE } from './cases.js';
 import { closeness, finiteDifferences, instantiate, randomValues } from './helpers.js';
 
 test('every op with a VJP rule has a finite-difference case', () => {
-  // stopGradient deliberately disagrees with finite differences; its exact test is below.
-  const covered = new Set([...CASES.flatMap((c) => c.covers), 'stopGradient']);
+  // stopGradient deliberately disagrees with finite differences; randomNormalLike's numbers differ between the
+  // reference and ONNX Runtime (so it is no shared case): their exact tests are below and in random-op.test.ts.
+  const covered = new Set([...CASES.flatMap((c) => c.covers), 'stopGradient', 'randomNormalLike']);
   const missing = Object.keys(VJP).filter((op) => !covered.has(op));
   assert.deepEqual(missing, []);
 });

@@ -24,11 +24,15 @@ const asFloat = (b: Tensor): Tensor => o.cast(b, 'float32');
 export function apgd(steps: number, io: AttackGraphInputs): Tensor {
   const { x, eps, norm } = io;
   const checkpoints = new Set(apgdCheckpoints(steps));
+  const draws = io.eot ?? 1;
+  const batch = x.shape[0] as number;
+  const lastDraw = (t: Tensor) => (draws > 1 ? o.slice(t, 0, (draws - 1) * batch, draws * batch) : t);
   const lossAndGrad = (p: Tensor) => {
-    const z = io.logits(p);
+    const zAll = io.logits(draws > 1 ? o.concat(Array.from({ length: draws }, () => p), 0) : p);
+    const lAll = io.loss(zAll);
+    const z = lastDraw(zAll);
     io.visit?.(p, z);
-    const l = io.loss(z);
-    return { l, g: grad(o.reduceSum(l), [p])[0] };
+    return { l: lastDraw(lAll), g: grad(o.reduceSum(lAll), [p])[0] };
   };
   let xAdv = io.start ? o.stopGradient(norm.randomStart(x, eps, io.start)) : x;
   let { l: loss, g } = lossAndGrad(xAdv);

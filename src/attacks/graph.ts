@@ -21,6 +21,12 @@ export interface AttackGraphInputs {
    * ignore its scale). An attack that starts at x takes its first step along it instead of differentiating again.
    */
   cleanGradient?: Tensor;
+  /**
+   * Expectation over transformation (APGD): the model sees each point `eot` times stacked along the
+   * batch (a random model draws anew for each copy), `logits` and `loss` then take eot·batch rows, and
+   * the gradient is their sum; the loss and logits an attack tracks are the last copy's (AutoAttack's rule).
+   */
+  eot?: number;
   /** Sees every point the attack reaches and the model's logits there, the last point included. */
   visit?(point: Tensor, logits: Tensor): void;
 }

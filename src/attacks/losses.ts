@@ -29,3 +29,14 @@ export function dlrTargetedRows(logits: Tensor, onehot: Tensor, target: Tensor):
   const zt = o.reduceSum(o.mul(logits, target), 1);
   return o.neg(o.div(o.sub(zy, zt), o.add(o.sub(z1, o.mul(o.add(z3, z4), 0.5)), 1e-12)));
 }
+
+/**
+ * Difference of Logits Ratio, untargeted (AutoAttack's dlr_loss): −(z_y − max_{j≠y} z_j) / (z_π1 − z_π3),
+ * with π the classes sorted by logit. Needs at least 3 classes.
+ */
+export function dlrRows(logits: Tensor, onehot: Tensor): Tensor {
+  const [z1, , z3] = topLogits(logits, 3);
+  const zy = o.reduceSum(o.mul(logits, onehot), 1);
+  const other = o.reduceMax(o.where(o.greater(onehot, 0), -3e38, logits), 1);
+  return o.neg(o.div(o.sub(zy, other), o.add(o.sub(z1, z3), 1e-12)));
+}

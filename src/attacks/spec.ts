@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { apgd } from './apgd.js';
 import type { AttackGraphInputs } from './graph.js';
-import { crossEntropyRows, dlrTargetedRows } from './losses.js';
+import { crossEntropyRows, dlrRows, dlrTargetedRows } from './losses.js';
 import { NORMS, NORM_NAMES, type NormName } from './norms.js';
 import { type StepRule, gradientSteps } from './steps.js';
 
@@ -30,6 +30,8 @@ export interface AttackSpec {
   /** Targeted attacks descend the loss towards a target class: CE, or APGD-T's targeted DLR. */
   target: TargetMode;
   loss: 'ce' | 'dlr' | 'margin';
+  /** APGD: gradients averaged over this many draws of a model random at inference (expectation over transformation; default 1). */
+  eot?: number;
   /** An ensemble's attacks, in order: each runs on the examples all before it left standing. */
   members?: readonly AttackSpec[];
 }
@@ -38,6 +40,7 @@ const base = { norm: 'linf' as NormName, momentum: 0, restarts: 1, target: 'none
 const pgd = (steps: number): AttackSpec => ({ ...base, name: `PGD-${steps}`, routine: 'steps', steps, stepSize: 2.5 / steps, randomStart: true });
 
 const APGD_CE: AttackSpec = { ...base, name: 'APGD-CE', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true };
+const APGD_DLR: AttackSpec = { ...APGD_CE, name: 'APGD-DLR', loss: 'dlr' };
 const APGD_T: AttackSpec = { ...base, name: 'APGD-T', routine: 'apgd', steps: 100, stepSize: 2, randomStart: true, restarts: 9, target: 'ranked', loss: 'dlr' };
 /** AutoAttack's Square: 5,000 queries of the margin loss, p_init 0.8, one restart. */
 const SQUARE: AttackSpec = { ...base, name: 'Square-5000', routine: 'square', steps: 5000, stepSize: 0, randomStart: true, loss: 'margin' };
@@ -55,8 +58,11 @@ export const ATTACKS: Readonly<Record<string, AttackSpec>> = {
   'apgd-t': APGD_T,
   square: SQUARE,
   'fab-t': FAB_T,
-  /** AutoAttack's standard ensemble (L∞): APGD-CE, APGD-T, FAB-T, Square, each on the examples still standing. */
+  'apgd-dlr': APGD_DLR,
+  /** AutoAttack's standard ensemble: APGD-CE, APGD-T, FAB-T, Square, each on the examples still standing. */
   autoattack: { ...base, name: 'AutoAttack', routine: 'ensemble', steps: 0, stepSize: 0, randomStart: true, members: [APGD_CE, APGD_T, FAB_T, SQUARE] },
+  /** AutoAttack's version for models random at inference: APGD-CE and APGD-DLR, gradients averaged over 20 draws. */
+  'autoattack-rand': { ...base, name: 'AutoAttack-rand', routine: 'ensemble', steps: 0, stepSize: 0, randomStart: true, members: [{ ...APGD_CE, name: 'APGD-CE (EOT-20)', eot: 20 }, { ...APGD_DLR, name: 'APGD-DLR (EOT-20)', eot: 20 }] },
 };
 
 /**
@@ -72,7 +78,12 @@ export function parseAttackList(text: string): AttackSpec[] {
   return items.map(parseAttack);
 }
 
-/** An attack from `name` or `name:key=value,...` (keys: steps, step, restarts, norm, momentum, target, start). */
+/** The attack in another ball (an ensemble's members with it). */
+export function withNorm(spec: AttackSpec, norm: NormName): AttackSpec {
+  return { ...spec, norm, ...(spec.members ? { members: spec.members.map((m) => withNorm(m, norm)) } : {}) };
+}
+
+/** An attack from `name` or `name:key=value,...` (keys: steps, step, restarts, norm, momentum, target, start, eot). */
 export function parseAttack(text: string): AttackSpec {
   const [id, opts = ''] = text.split(/:(.*)/s, 2);
   const key = id.trim().toLowerCase();
@@ -80,7 +91,7 @@ export function parseAttack(text: string): AttackSpec {
   const preset = ATTACKS[key] ?? (m && Number(m[1]) >= 1 ? pgd(Number(m[1])) : undefined);
   if (!preset) throw usageError(`unknown attack '${id}': expected one of ${Object.keys(ATTACKS).join(', ')}, pgd-N, optionally followed by :key=value,...`);
   const spec = { ...preset };
-  if (spec.routine === 'ensemble' && opts.trim()) throw usageError(`attack '${text}': ${spec.name} takes no settings (its members run with AutoAttack's)`);
+  if (spec.routine === 'ensemble' && opts.trim() && !/^\s*norm\s*=[^,]*$/.test(opts)) throw usageError(`attack '${text}': ${spec.name} takes only norm=linf|l2 (its members run with AutoAttack's settings)`);
   const bad = (k: string, want: string, v: string) => usageError(`attack '${text}': ${k} must be ${want}, got '${v}'`);
   for (const part of opts.split(',').filter((p) => p.trim())) {
     const [k, v = ''] = part.split(/=(.*)/s, 2).map((s) => s.trim());
@@ -97,7 +108,10 @@ export function parseAttack(text: string): AttackSpec {
       spec.restarts = n;
     } else if (k === 'norm') {
       if (!NORM_NAMES.includes(v as NormName)) throw bad(k, NORM_NAMES.join(' or '), v);
-      spec.norm = v as NormName;
+      Object.assign(spec, withNorm(spec, v as NormName));
+    } else if (k === 'eot') {
+      if (!(Number.isInteger(n) && n >= 1 && n <= 1000) || spec.routine !== 'apgd') throw bad(k, 'an integer from 1 to 1000 (APGD only)', v);
+      spec.eot = n;
     } else if (k === 'momentum') {
       if (!(n >= 0 && n <= 10) || spec.routine !== 'steps') throw bad(k, 'a number in [0, 10] (not for APGD or Square)', v);
       spec.momentum = n;
@@ -108,7 +122,7 @@ export function parseAttack(text: string): AttackSpec {
     } else if (k === 'start') {
       if (v !== 'random' && v !== 'clean') throw bad(k, "'random' or 'clean'", v);
       spec.randomStart = v === 'random';
-    } else throw usageError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start)`);
+    } else throw usageError(`attack '${text}': unknown setting '${k}' (expected steps, step, restarts, norm, momentum, target, start, eot)`);
   }
   const rest = opts.split(',').map((p) => p.trim()).filter((p) => p && !(p.startsWith('steps=') && /-\d+$/.test(preset.name)));
   spec.name = `${preset.name.replace(/-\d+$/, `-${spec.steps}`)}${rest.length ? ` (${rest.join(', ')})` : ''}`;
@@ -121,13 +135,20 @@ export function parseAttack(text: string): AttackSpec {
  */
 export function attackPoint(spec: AttackSpec, io: Omit<AttackGraphInputs, 'loss' | 'norm'>, onehot: Tensor, target?: Tensor): Tensor {
   if (spec.target !== 'none' && !target) throw new Error(`${spec.name} is targeted: it needs target classes`);
+  // With EOT the loss sees each row `draws` times, stacked along the batch.
+  const draws = spec.eot ?? 1;
+  if (draws > 1 && spec.routine !== 'apgd') throw new Error(`${spec.name}: expectation over transformation is implemented for APGD`);
+  const tile = (t: Tensor) => (draws > 1 ? o.concat(Array.from({ length: draws }, () => t), 0) : t);
+  const [y, t] = [tile(onehot), target && tile(target)];
   const loss =
     spec.target === 'none'
-      ? (z: Tensor) => crossEntropyRows(z, onehot)
+      ? spec.loss === 'dlr'
+        ? (z: Tensor) => dlrRows(z, y)
+        : (z: Tensor) => crossEntropyRows(z, y)
       : spec.loss === 'dlr'
-        ? (z: Tensor) => dlrTargetedRows(z, onehot, target!)
-        : (z: Tensor) => o.neg(crossEntropyRows(z, target!));
-  const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined };
+        ? (z: Tensor) => dlrTargetedRows(z, y, t!)
+        : (z: Tensor) => o.neg(crossEntropyRows(z, t!));
+  const full: AttackGraphInputs = { ...io, norm: NORMS[spec.norm], loss, start: spec.randomStart ? io.start : undefined, eot: draws };
   if (spec.randomStart && !io.start) throw new Error(`${spec.name} starts at random: it needs start noise`);
   if (spec.routine !== 'steps' && spec.routine !== 'apgd') throw new Error(`${spec.name} runs its own loop (compileAttack), not as one graph`);
   if (spec.routine === 'apgd') return apgd(spec.steps, full);

@@ -170,6 +170,7 @@ const EMIT: Record<string, Emit> = {
   abs: simple('Abs'),
   where: simple('Where'),
   stopGradient: simple('Identity'),
+  randomNormalLike: (e, t, ins, out) => e.node('RandomNormalLike', ins, [out], [{ name: 'dtype', i: ONNX_DTYPE[t.dtype] }, { name: 'seed', f: t.attrs.seed as number }]),
   leakyRelu: (e, t, ins, out) => e.node('LeakyRelu', ins, [out], [{ name: 'alpha', f: t.attrs.alpha as number }]),
   clip: (e, t, ins, out) => {
     const { min, max } = t.attrs as { min?: number; max?: number };

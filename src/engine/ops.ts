@@ -122,6 +122,15 @@ export const sign = (x: Tensor): Tensor => unary('sign', x);
 export const abs = (x: Tensor): Tensor => unary('abs', x);
 /** Identity whose gradient is zero. */
 export const stopGradient = (x: Tensor): Tensor => node('stopGradient', [x], {}, x.shape, x.dtype);
+/**
+ * Standard normal noise of x's shape, drawn anew on every run (ONNX RandomNormalLike). Its numbers come
+ * from the runtime's generator, seeded by `seed` per node: distinct nodes need distinct seeds, and the
+ * reference interpreter draws other (equally seeded) numbers. No gradient flows to x.
+ */
+export function randomNormalLike(x: Tensor, seed: number): Tensor {
+  if (!isFloat(x.dtype)) throw new ShapeError(`randomNormalLike: needs a float tensor, got ${x.dtype}`);
+  return node('randomNormalLike', [x], { seed }, x.shape, x.dtype);
+}
 
 export function clip(x: Tensor, min?: number, max?: number): Tensor {
   if (min !== undefined && max !== undefined && min > max) throw new ShapeError(`clip: min ${min} exceeds max ${max}`);

@@ -145,6 +145,7 @@ const KERNELS: Record<string, Kernel> = {
   sign: (_t, [a]) => map(a, Math.sign),
   abs: (_t, [a]) => map(a, Math.abs),
   stopGradient: (_t, [a]) => a,
+  randomNormalLike: (t, [a]) => ({ shape: a.shape, data: normals(t.attrs.seed as number, a.data.length) }),
   clip: (t, [a]) => {
     const { min = -Infinity, max = Infinity } = t.attrs as { min?: number; max?: number };
     return map(a, (x) => Math.min(max, Math.max(min, x)));
@@ -390,4 +391,11 @@ export function evaluate(outputs: readonly Tensor[], feeds: Readonly<Record<stri
     }
   }
   return outputs.map((o) => vals.get(o.id)!);
+}
+
+/** Standard normal numbers from a seed (Box–Muller over a 32-bit LCG): the reference's own, not ONNX Runtime's. */
+function normals(seed: number, n: number): Float64Array {
+  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  const u = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return Float64Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }

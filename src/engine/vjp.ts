@@ -128,6 +128,7 @@ export const VJP: Record<string, VjpRule> = {
   oneHot: () => [null],
   dimSize: () => [null],
   stopGradient: () => [null],
+  randomNormalLike: () => [null],
   cast: (y, g) => [isFloat(y.inputs[0].dtype) ? o.cast(g, y.inputs[0].dtype) : null],
   reduceSum: (y, g) => [o.expandAs(keepDims(y, g), y.inputs[0])],
   reduceMean: (y, g) => {

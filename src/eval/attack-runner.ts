@@ -101,6 +101,8 @@ export async function compileAttack(arch: Architecture, spec: AttackSpec, opts: 
   if (spec.routine === 'square') return compileSquare(arch, spec, opts);
   if (spec.routine === 'fab') return compileFab(arch, spec, opts);
   if (spec.routine === 'ensemble') return compileEnsemble(arch, spec, opts);
+  // A deterministic model gives every EOT draw the same gradient: one draw is the same attack.
+  if ((spec.eot ?? 1) > 1 && !arch.random) spec = { ...spec, eot: 1 };
   const f = arch.inputs;
   const targeted = spec.target !== 'none';
   if (targeted && spec.target === 'ranked' && spec.restarts > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} restarts (one per other class), got ${spec.restarts}`);

@@ -16,6 +16,8 @@ export interface Architecture {
   image?: readonly [number, number, number];
   /** Says what the graph computes; programs are cached by it. */
   id: string;
+  /** The logits are random (the model draws noise at every prediction): attacks then need EOT. */
+  random?: boolean;
   /** Declares the parameter inputs (once per graph) and returns the logits function over them (rows [batch, inputs]). */
   trace(): (x: Tensor) => Tensor;
 }
@@ -72,4 +74,21 @@ export function maskedModel(m: Model, scale = 1e4): Model {
 export function importedModel(m: ImportedClassifier, id: string): Model {
   const image = m.inputShape.length === 3 ? ([m.inputShape[0], m.inputShape[1], m.inputShape[2]] as const) : undefined;
   return { arch: { inputs: m.features, classes: m.classes, image, id: `onnx ${id}`, trace: () => (x) => m.logits(x) }, params: {} };
+}
+
+/**
+ * A model made random at inference: Gaussian noise of standard deviation σ added to its input at every
+ * prediction (randomized smoothing's base classifier; inputs may leave [0, 1]). Each use of the model in
+ * a graph draws its own noise, anew on every run. For attacks with expectation over transformation.
+ */
+export function noisyModel(m: Model, sigma: number): Model {
+  const arch = m.arch;
+  return {
+    params: m.params,
+    arch: { ...arch, random: true, id: `${arch.id} input noise σ=${sigma}`, trace: () => {
+      const f = arch.trace();
+      let seed = 0;
+      return (x) => f(o.add(x, o.mul(o.randomNormalLike(x, ++seed), sigma)));
+    } },
+  };
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseAttackList } from '../../attacks/spec.js';
+import { parseAttackList, withNorm } from '../../attacks/spec.js';
 import { NORMS, type NormName } from '../../attacks/norms.js';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/mnist.js';
@@ -12,7 +12,7 @@ import { keyFromSeed } from '../../engine/rng.js';
 import { usageError } from '../../errors.js';
 import { maskingChecks } from '../../eval/masking.js';
 import { minimumNorms } from '../../eval/min-norm.js';
-import { type Model, importedModel, networkModel } from '../../eval/model.js';
+import { type Model, importedModel, networkModel, noisyModel } from '../../eval/model.js';
 import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readModelFile } from '../../io/checkpoint-file.js';
@@ -30,7 +30,7 @@ const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25
 const FILES = { json: 'eval.json', markdown: 'eval.md', figure: 'eval.svg' };
 
 const FLAGS: Flags = {
-  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t, square, fab-t, autoattack)` },
+  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t, apgd-dlr, square, fab-t, autoattack, autoattack-rand)` },
   norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
   eps: { kind: 'numbers', flag: 'eps', placeholder: 'EPS,...', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
   count: { kind: 'int', flag: 'count', placeholder: 'N', min: 0, max: 1e9, help: 'test images to attack, from the first (default 1000; 0: all)' },
@@ -40,6 +40,7 @@ const FLAGS: Flags = {
   minNormSteps: { kind: 'int', flag: 'min-norm-steps', placeholder: 'N', min: 1, max: 20, help: 'bisection steps per example for --min-norm (default 5: the grid spacing / 32)' },
   surrogate: { kind: 'text', flag: 'surrogate', placeholder: 'RUN', help: 'run dir or checkpoint of a separately trained model for the transfer check (default: train a plain one, 2 epochs on 20,000 images)' },
   seed: { kind: 'int', flag: 'seed', placeholder: 'N', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'seed of the attacks’ random starts (default 0)' },
+  inputNoise: { kind: 'number', flag: 'input-noise', placeholder: 'SIGMA', min: 0, minOpen: true, max: 10, help: 'make the model random at inference: add Gaussian noise of this std to its input at every prediction (attack it with autoattack-rand)' },
   inputScale: { kind: 'number', flag: 'input-scale', placeholder: 'S', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: multiply pixels in [0, 1] by S before the model (e.g. 255)' },
   mean: { kind: 'numbers', flag: 'mean', placeholder: 'M,...', min: -1e6, max: 1e6, help: 'ONNX models: subtract this per-channel mean (after --input-scale)' },
   std: { kind: 'numbers', flag: 'std', placeholder: 'S,...', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: then divide by this per-channel std' },
@@ -105,7 +106,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const norm = (p.flags.norm as NormName) ?? 'linf';
   const parsed = parseAttackList((p.flags.attacks as string) ?? SUITE.join(','));
   // --norm sets the ball of the attacks that do not name one.
-  const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...spec, norm, name: `${spec.name} (L2)` }));
+  const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...withNorm(spec, norm), name: `${spec.name} (L2)` }));
   if (attacks.length === 0) throw usageError('--attacks lists no attack');
   const epsilons = (p.flags.eps as number[]) ?? GRIDS[norm];
   const data = loadDataset((p.flags.data as string) ?? undefined);
@@ -116,7 +117,14 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const taken = Object.values(FILES).filter((f) => existsSync(join(out, f)));
   if (taken.length && !p.flags.force) throw usageError(`${out} already holds ${taken.join(', ')}; choose another --out or pass --force to overwrite them`);
   const subject = subjectOf(path, p.flags, data);
+  if (p.flags.inputNoise) {
+    const sigma = p.flags.inputNoise as number;
+    subject.model = noisyModel(subject.model, sigma);
+    subject.notes.push(`the model adds Gaussian noise of std ${sigma} to its input at every prediction, so every accuracy is one draw`);
+  }
   for (const n of subject.notes) log.note(`a3t eval: ${n}`);
+  const usesEot = attacks.some((a) => (a.eot ?? 1) > 1 || a.members?.some((m) => (m.eot ?? 1) > 1));
+  if (usesEot && !subject.model.arch.random) log.note('a3t eval: the model is deterministic, so the EOT draws are all the same (AutoAttack warns likewise); --input-noise makes it random');
   const count = (p.flags.count as number) ?? 1000;
   if (count > data.test.count) throw usageError(`--count must be at most the ${data.test.count} test images, got ${count}`);
   const test = count === 0 ? data.test : take(data.test, count);
