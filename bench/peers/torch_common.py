@@ -36,8 +36,9 @@ def pgd_robust(model, x, y, eps, steps, size, gen=None):
 
 
 def square_side(it, queries, p_init, pixels):
-    """AutoAttack's p_selection (rescaled to `queries`) turned into a window side, as square.py does for L∞."""
-    i = int(it / queries * 10000)
+    """AutoAttack's p_selection as its standard ensemble runs it (resc_schedule=False: not rescaled to
+    `queries`) turned into a window side, as square.py does for L∞."""
+    i = it
     div = 512
     for up_to, d in [(10, 1), (50, 2), (200, 4), (500, 8), (1000, 16), (2000, 32), (4000, 64), (6000, 128), (8000, 256)]:
         if i <= up_to:
