@@ -64,4 +64,5 @@ export async function runOnQueue(s: QueueSweep): Promise<void> {
     s.onStatus(await sweepStatus(link.queue, keys), meta);
     if (pending.size > 0) await new Promise((r) => setTimeout(r, POLL_MS));
   }
+  await link.redis.set(KEYS.current, JSON.stringify({ ...meta, finished: Date.now() }));
 }

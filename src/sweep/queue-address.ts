@@ -1,5 +1,6 @@
 // The --queue URL: redis://[USER:PASSWORD@]HOST[:PORT][/DB] or rediss:// for TLS. The password comes
 // from the URL or A3T_REDIS_PASSWORD and appears in no message: errors and reports show `display`.
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { usageError } from '../errors.js';
 
@@ -34,6 +35,7 @@ export function parseQueueAddress(url: string, env: NodeJS.ProcessEnv = process.
   const password = u.password ? decodeURIComponent(u.password) : env.A3T_REDIS_PASSWORD || undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const tls = u.protocol === 'rediss:' ? { tls: { servername: host } } : {};
+  // SNI takes host names only (Node warns about an IP address).
+  const tls = u.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {};
   return { display: `${u.protocol}//${u.host}/${db}`, options: { host, port, db, username, password, ...tls } };
 }

@@ -48,16 +48,19 @@ function why(e: unknown): string {
 export async function openQueue(address: QueueAddress, version: string): Promise<QueueLink> {
   // The probe gives up at the first failure; the clients after it reconnect on their own.
   const probe = new Redis({ ...address.options, lazyConnect: true, connectTimeout: CONNECT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {});
+  // The connect promise may only say 'Connection is closed'; the cause (a TLS or socket error) comes as an event.
+  let cause: unknown;
+  probe.on('error', (e) => (cause ??= e));
   try {
     await probe.connect();
-    await probe.ping();
+    // ioredis selects the database on connecting but carries on in database 0 when that fails.
+    await probe.select(address.options.db ?? 0);
     await probe.set(KEYS.version, version, 'NX');
     const used = await probe.get(KEYS.version);
     if (used !== version) throw new QueueError(`the queue at ${address.display} is used by a3t ${used}; this is a3t ${version} (use one version for the coordinator and every worker, or another database)`);
   } catch (e) {
     if (e instanceof QueueError) throw e;
-    throw new QueueError(`cannot use Redis at ${address.display}: ${why(e)}`);
+    throw new QueueError(`cannot use Redis at ${address.display}: ${why(cause ?? e)}`);
   } finally {
     probe.disconnect();
   }

@@ -30,8 +30,9 @@ export interface WorkerSettings {
 }
 
 const PROGRESS_MS = 1000;
+const lockMs = (s: WorkerSettings) => Math.round(s.stallSeconds * 1000);
 
-async function runQueued(s: WorkerSettings, job: Job): Promise<{ key: string }> {
+async function runQueued(s: WorkerSettings, job: Job, token: string): Promise<{ key: string }> {
   let sweepJob: SweepJob;
   try {
     sweepJob = parseJob(job.data, s.version);
@@ -67,7 +68,10 @@ async function runQueued(s: WorkerSettings, job: Job): Promise<{ key: string }> 
       from,
       onState: (state) => {
         // Writes go out in order on one connection; the job waits for the last before it completes.
-        saving = saving.then(() => saveJobState(s.link.redis, key, state));
+        saving = saving.then(async () => {
+          await saveJobState(s.link.redis, key, state);
+          s.log(`${name}: state after epoch ${state.epoch} saved`);
+        });
       },
       onEpoch: (m) => s.log(`${name} epoch ${m.epoch}: train ${m.samplesPerSecond.toFixed(0)} samples/s`),
       onProgress: (p) => {
@@ -79,6 +83,12 @@ async function runQueued(s: WorkerSettings, job: Job): Promise<{ key: string }> 
       },
     });
     await saving;
+    // A worker whose event loop stalled past its lock has lost the job to another (which then runs it
+    // from the last saved state): only the lock holder stores results, so no job completes twice.
+    if (!((await job.extendLock(token, lockMs(s))) > 0)) {
+      s.log(`${name}: another worker took this job over (this one was silent for over ${s.stallSeconds} s); leaving the results to it`);
+      throw new Error(`${name}: lock lost to another worker`);
+    }
     await saveJobOutput(s.link.redis, key, out);
     s.log(`finished ${name}: test clean ${out.result.test.clean}, FGSM ${out.result.test.fgsm}`);
     return { key };
@@ -95,8 +105,8 @@ async function runQueued(s: WorkerSettings, job: Job): Promise<{ key: string }> 
 
 /** Start taking jobs; resolves with a function that stops taking new ones and waits for the running ones. */
 export function startWorker(s: WorkerSettings): { close(): Promise<void> } {
-  const lock = Math.round(s.stallSeconds * 1000);
-  const worker = new Worker(QUEUE, (job) => runQueued(s, job), {
+  const lock = lockMs(s);
+  const worker = new Worker(QUEUE, (job, token) => runQueued(s, job, token!), {
     connection: connectionOptions(s.link.address) as ConnectionOptions,
     prefix: PREFIX,
     concurrency: s.concurrency,

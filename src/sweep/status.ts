@@ -14,10 +14,11 @@ export interface JobProgress {
   samplesPerSecond: number;
 }
 
-/** The sweep a coordinator registered: its id, start time (ms since the epoch), job keys and names. */
+/** The sweep a coordinator registered: its id, start and end times (ms since the epoch), job keys and names. */
 export interface SweepMeta {
   id: string;
   started: number;
+  finished?: number;
   keys: string[];
   names: string[];
 }
@@ -70,9 +71,9 @@ export function statusText(s: SweepStatus): string {
   return `${s.done}/${s.total} done, ${s.running} running, ${s.waiting} waiting${failed}${workers.length ? `; ${workers.join(', ')}` : ''}`;
 }
 
-/** The status line with elapsed time and ETA at the pace since `started`. */
-export function statusLine(s: SweepStatus, started: number, now = Date.now()): string {
-  const elapsed = (now - started) / 1000;
+/** The status line with elapsed time and ETA at the pace since the sweep started. */
+export function statusLine(s: SweepStatus, meta: SweepMeta, now = Date.now()): string {
+  const elapsed = ((meta.finished ?? now) - meta.started) / 1000;
   const eta = s.progress > 0 ? (elapsed * (s.total - s.progress)) / s.progress : Infinity;
   return `${statusText(s)}; elapsed ${clock(elapsed)}, ETA ${clock(eta)}`;
 }

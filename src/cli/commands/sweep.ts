@@ -37,7 +37,7 @@ async function printStatus(url: string, json: boolean): Promise<void> {
     const meta = await readSweepMeta(link.redis);
     if (!meta) throw inputError(`the queue at ${link.address.display} holds no sweep yet`);
     const s = await sweepStatus(link.queue, meta.keys);
-    process.stdout.write(json ? `${JSON.stringify({ sweep: meta.id, started: new Date(meta.started).toISOString(), ...s }, null, 2)}\n` : `sweep ${meta.id}: ${statusLine(s, meta.started)}\n`);
+    process.stdout.write(json ? `${JSON.stringify({ sweep: meta.id, started: new Date(meta.started).toISOString(), ...s }, null, 2)}\n` : `sweep ${meta.id}: ${statusLine(s, meta)}\n`);
   } finally {
     await link.close();
   }

@@ -1,0 +1,56 @@
+// A throwaway redis-server for tests: a free loopback port, its own temporary directory, no
+// persistence; null (with the reason) where Debian's redis-server is not installed.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisServer {
+  port: number;
+  url(db?: number): string;
+  stop(): Promise<void>;
+}
+
+export const REDIS_MISSING = spawnSync('redis-server', ['--version']).error ? 'redis-server is not installed (apt-get install redis-server; .ci/run does it)' : null;
+
+/** A loopback port nothing listens on (at the time of asking). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start a server; `extra` adds redis-server arguments (e.g. ['--requirepass', 'x']). */
+export async function startRedis(extra: string[] = []): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(os.tmpdir(), 'a3t-redis-'));
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start in 10 s:\n${log}`)), 10_000);
+    child.stdout!.on('data', (d) => {
+      log += d;
+      if (log.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`redis-server exited with code ${code}:\n${log}`)));
+  });
+  return {
+    port,
+    url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
