@@ -26,11 +26,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Start a server; `extra` adds redis-server arguments (e.g. ['--requirepass', 'x']). */
-export async function startRedis(extra: string[] = []): Promise<RedisServer> {
+/** Start a server; `extra` adds redis-server arguments (e.g. ['--requirepass', 'x']); `tls` serves TLS only, with that certificate. */
+export async function startRedis(extra: string[] = [], tls?: { cert: string; key: string }): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(os.tmpdir(), 'a3t-redis-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const listen = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const child: ChildProcess = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start in 10 s:\n${log}`)), 10_000);
@@ -45,7 +46,7 @@ export async function startRedis(extra: string[] = []): Promise<RedisServer> {
   });
   return {
     port,
-    url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
+    url: (db = 0) => `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}/${db}`,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -2,7 +2,7 @@
 // one bit for bit (timings aside); a worker SIGKILLed mid-job is resumed by another from its last
 // epoch; a restarted coordinator reruns nothing; bad payloads are refused; bad queues get one line.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -177,4 +177,23 @@ test('an unreachable Redis, a wrong password or a queue of another a3t version: 
   const mismatch = await runA3t('worker', '--queue', redis.url(4));
   assert.equal(mismatch.code, 1);
   assert.equal(mismatch.stderr, `a3t worker: the queue at ${redis.url(4)} is used by a3t 0.0.1-other; this is a3t ${VERSION} (use one version for the coordinator and every worker, or another database)\n`);
+});
+
+test('rediss:// reaches a TLS-only Redis with a password, and names the certificate it cannot trust', { skip }, async (t) => {
+  const [cert, key] = [join(tmp, 'cert.pem'), join(tmp, 'key.pem')];
+  const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  if (openssl.error || openssl.status !== 0) return t.skip('openssl cannot make a test certificate here');
+  const server = await startRedis(['--requirepass', 'tls-pw'], { cert, key });
+  try {
+    const url = server.url(0);
+    assert.match(url, /^rediss:/);
+    const trusted = a3t(['sweep', '--status', url], { NODE_EXTRA_CA_CERTS: cert, A3T_REDIS_PASSWORD: 'tls-pw' });
+    assert.equal(await trusted.exited, 1);
+    assert.equal(trusted.text(), `a3t sweep: the queue at ${url} holds no sweep yet\n`);
+    const untrusted = a3t(['sweep', '--status', url], { A3T_REDIS_PASSWORD: 'tls-pw' });
+    assert.equal(await untrusted.exited, 1);
+    assert.equal(untrusted.text(), `a3t sweep: cannot use Redis at ${url}: DEPTH_ZERO_SELF_SIGNED_CERT\n`);
+  } finally {
+    await server.stop();
+  }
 });
