@@ -15,7 +15,8 @@ const V = '9.9.9';
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-sweep-jobs-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const good = (): SweepJob => makeJob(V, 'a3t', { epochs: 2, seed: 3 }, { testEps: 0.1, attackImages: 0 });
+const PRINT = '60000+10000:0123abcd';
+const good = (): SweepJob => makeJob(V, 'a3t', { epochs: 2, seed: 3 }, { testEps: 0.1, attackImages: 0 }, PRINT);
 const refusal = (raw: unknown): string => {
   try {
     parseJob(raw, V);
@@ -47,14 +48,16 @@ test('a job payload is refused for every field out of shape, naming the field an
     [{ ...job, eval: { ...job.eval, testEps: 'x' } }, /eval.testEps must be a number in \[0, 1\]/],
     [{ ...job, eval: { ...job.eval, surrogate: '/tmp/model' } }, /eval.surrogate must be a SHA-256/],
     [{ ...job, eval: { ...job.eval, script: 'rm -rf /' } }, /unknown field 'eval.script'/],
+    [{ ...job, dataPrint: '/data/mnist' }, /dataPrint must be 'TRAIN\+TEST:CRC32'/],
   ];
   for (const [raw, want] of cases) assert.match(refusal(raw), want, JSON.stringify(raw).slice(0, 120));
   assert.equal(refusal(JSON.parse(JSON.stringify(job))), 'accepted', 'a job survives its trip through JSON');
   // The model and the sizes are checked against the worker's data, as the command line checks them against its own.
   const mnist = { shape: [28, 28], classes: 10, train: { count: 60000 }, test: { count: 10000 } } as unknown as Dataset;
-  assert.throws(() => checkJobData({ ...job, config: { ...job.config, model: '../../etc/passwd' } }, mnist), /job refused: config: .*'\.\.\/\.\.\/etc\/passwd'/);
-  assert.throws(() => checkJobData({ ...job, config: { ...job.config, trainSize: 70000 } }, mnist), /job refused: config: trainSize \(--train-size\) must be at most 55000/);
-  assert.doesNotThrow(() => checkJobData(job, mnist));
+  assert.throws(() => checkJobData({ ...job, config: { ...job.config, model: '../../etc/passwd' } }, mnist, PRINT), /job refused: config: .*'\.\.\/\.\.\/etc\/passwd'/);
+  assert.throws(() => checkJobData({ ...job, config: { ...job.config, trainSize: 70000 } }, mnist, PRINT), /job refused: config: trainSize \(--train-size\) must be at most 55000/);
+  assert.doesNotThrow(() => checkJobData(job, mnist, PRINT));
+  assert.throws(() => checkJobData(job, mnist, '60000+10000:ffffffff'), /job refused: made for data 60000\+10000:0123abcd \(training\+test images:CRC-32\), this worker has 60000\+10000:ffffffff; give the worker the coordinator's data with --data DIR/);
 });
 
 test('job keys follow the settings only: key order does not matter, a changed setting does', () => {
@@ -62,13 +65,14 @@ test('job keys follow the settings only: key order does not matter, a changed se
   const reordered = { ...job, config: Object.fromEntries(Object.entries(job.config).reverse()) as SweepJob['config'] };
   assert.equal(jobKey(reordered), jobKey(job));
   assert.equal(jobKey({ ...job, group: 'renamed' }), jobKey(job));
-  assert.notEqual(jobKey(makeJob(V, 'a3t', { epochs: 2, seed: 4 }, job.eval)), jobKey(job));
+  assert.notEqual(jobKey(makeJob(V, 'a3t', { epochs: 2, seed: 4 }, job.eval, PRINT)), jobKey(job));
+  assert.notEqual(jobKey({ ...job, dataPrint: '60000+10000:ffffffff' }), jobKey(job));
   assert.notEqual(jobKey({ ...job, eval: { ...job.eval, testEps: 0.2 } }), jobKey(job));
 });
 
 test('a sweep spec expands to grid points × seeds, regimes included; bad specs name the field', () => {
   const spec = parseSweepSpec(JSON.stringify({ settings: { epochs: 2 }, grid: { regime: ['at', 'a3t'], trainEps: [0.1, 0.3] }, seeds: 2 }), 'spec.json');
-  const jobs = sweepJobs(spec, V, 'spec.json');
+  const jobs = sweepJobs(spec, V, 'spec.json', PRINT);
   assert.equal(jobs.length, 8);
   assert.deepEqual([...new Set(jobs.map((j) => j.group))], ['regime=at,trainEps=0.1', 'regime=at,trainEps=0.3', 'regime=a3t,trainEps=0.1', 'regime=a3t,trainEps=0.3']);
   const a3t = jobs.find((j) => j.group === 'regime=a3t,trainEps=0.3' && j.seed === 1)!;
@@ -82,7 +86,7 @@ test('a sweep spec expands to grid points × seeds, regimes included; bad specs 
   ];
   for (const [raw, want] of bad) assert.throws(() => parseSweepSpec(JSON.stringify(raw), 'spec.json'), want);
   const outOfRange = parseSweepSpec(JSON.stringify({ grid: { alpha: [0.5, 2] } }), 'spec.json');
-  assert.throws(() => sweepJobs(outOfRange, V, 'spec.json'), /spec.json: grid point alpha=2, seed 0: --alpha must be a number in \[0, 1\], got 2/);
+  assert.throws(() => sweepJobs(outOfRange, V, 'spec.json', PRINT), /spec.json: grid point alpha=2, seed 0: --alpha must be a number in \[0, 1\], got 2/);
 });
 
 test('--queue URLs: TLS, database, the password from the URL or A3T_REDIS_PASSWORD and never in a message', () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { makeJob } from '../src/sweep/job.js';
+import { loadDataset } from '../src/data/mnist.js';
+import { dataPrintOf, makeJob } from '../src/sweep/job.js';
 import { REDIS_MISSING, type RedisServer, freePort, startRedis } from './redis-server.js';
 import { runA3t } from './run-cli.js';
 
@@ -135,7 +136,7 @@ test('a worker refuses bad job payloads (failing them with the reason) and keeps
   const w = worker(3);
   await w.waitFor(/takes jobs from/);
   const queue = new Queue('sweep', { connection: { host: '127.0.0.1', port: redis.port, db: 3 }, prefix: 'a3t' });
-  const job = makeJob(VERSION, 'plain', { epochs: 1, trainSize: 600, validation: 100, batchSize: 100 }, { testEps: 0.1, attackImages: 0 });
+  const job = makeJob(VERSION, 'plain', { epochs: 1, trainSize: 600, validation: 100, batchSize: 100 }, { testEps: 0.1, attackImages: 0 }, dataPrintOf(loadDataset()));
   const bad = {
     epochs: { ...job, config: { ...job.config, epochs: 0 } },
     path: { ...job, data: '/etc/passwd' },

@@ -2,7 +2,8 @@
 // path to read), checked by the worker with the command line's own rules before anything runs.
 import { createHash } from 'node:crypto';
 import { A3tError } from '../errors.js';
-import type { Dataset } from '../data/dataset.js';
+import { crc32 } from '../crc32.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { type TrainConfig, checkSizes, dataShape, makeConfig, modelOf } from '../train/config.js';
 
 export interface EvalSpec {
@@ -23,13 +24,24 @@ export interface SweepJob {
   /** The complete training config, threads 0: each worker picks its own. */
   config: TrainConfig;
   eval: EvalSpec;
+  /** The data it was made for: image counts and a CRC-32 of every image and label (`dataPrintOf`). */
+  dataPrint: string;
 }
 
-const JOB_KEYS = ['version', 'group', 'seed', 'config', 'eval'];
+const JOB_KEYS = ['version', 'group', 'seed', 'config', 'eval', 'dataPrint'];
 const EVAL_KEYS = ['testEps', 'attackImages', 'surrogate'];
 /** Group names become directory names: nothing that could climb out of the report. */
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9=.,_+-]{0,119}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+const DATA_PRINT = /^\d{1,9}\+\d{1,9}:[0-9a-f]{8}$/;
+
+/** '55000+10000:1a2b3c4d': training and test images, and a CRC-32 of their pixels and labels. */
+export function dataPrintOf(data: Dataset): string {
+  const rowsOf = (s: Split) => (s.rows ? Uint8Array.from(Array.from(s.rows).flatMap((r) => Array.from(s.pixels.subarray(r * s.features, (r + 1) * s.features)))) : s.pixels);
+  let c = 0;
+  for (const s of [data.train, data.test]) c = crc32(s.labels, crc32(rowsOf(s), c));
+  return `${data.train.count}+${data.test.count}:${(c >>> 0).toString(16).padStart(8, '0')}`;
+}
 
 /** Thrown for a job a worker will not run; the message says what is wrong and what was expected. */
 export class JobError extends A3tError {
@@ -51,15 +63,15 @@ function canonical(v: unknown): string {
 }
 
 /** The job's key: a hash of its settings (config and evaluation), so a sweep started twice finds its jobs again. */
-export const jobKey = (job: SweepJob): string => createHash('sha256').update(canonical({ version: job.version, config: job.config, eval: job.eval })).digest('hex').slice(0, 32);
+export const jobKey = (job: SweepJob): string => createHash('sha256').update(canonical({ version: job.version, config: job.config, eval: job.eval, data: job.dataPrint })).digest('hex').slice(0, 32);
 
 /** A sweep's key: a hash of its jobs' keys in order (`extra` for what the jobs do not hold, e.g. the surrogate's settings). */
 export const sweepKey = (keys: readonly string[], extra: unknown = null): string => createHash('sha256').update(canonical({ keys, extra })).digest('hex').slice(0, 16);
 
 /** A job made on this side: the config completed and checked, threads left to the worker. */
-export function makeJob(version: string, group: string, config: Partial<TrainConfig>, evalSpec: EvalSpec): SweepJob {
+export function makeJob(version: string, group: string, config: Partial<TrainConfig>, evalSpec: EvalSpec, dataPrint: string): SweepJob {
   const c = makeConfig({ ...config, threads: 0 });
-  return parseJob({ version, group, seed: c.seed, config: c, eval: evalSpec }, version);
+  return parseJob({ version, group, seed: c.seed, config: c, eval: evalSpec, dataPrint }, version);
 }
 
 /**
@@ -93,12 +105,15 @@ export function parseJob(raw: unknown, version: string): SweepJob {
   if (typeof testEps !== 'number' || !(testEps >= 0 && testEps <= 1)) fail(`eval.testEps must be a number in [0, 1], got ${JSON.stringify(testEps)}`);
   if (!Number.isInteger(attackImages) || (attackImages as number) < 0 || (attackImages as number) > 10000) fail(`eval.attackImages must be an integer from 0 to 10000, got ${JSON.stringify(attackImages)}`);
   if (surrogate !== undefined && (typeof surrogate !== 'string' || !SHA256.test(surrogate))) fail(`eval.surrogate must be a SHA-256 in hex, got ${JSON.stringify(surrogate)}`);
+  if (typeof raw.dataPrint !== 'string' || !DATA_PRINT.test(raw.dataPrint)) fail(`dataPrint must be 'TRAIN+TEST:CRC32' (image counts and a hex checksum), got ${JSON.stringify(raw.dataPrint)}`);
   const evalSpec: EvalSpec = { testEps: testEps as number, attackImages: attackImages as number, ...(surrogate === undefined ? {} : { surrogate: surrogate as string }) };
-  return { version, group: raw.group as string, seed: config.seed, config, eval: evalSpec };
+  return { version, group: raw.group as string, seed: config.seed, config, eval: evalSpec, dataPrint: raw.dataPrint as string };
 }
 
-/** The checks that need the data: sizes, the model for this data's shape, the attacked images. */
-export function checkJobData(job: SweepJob, data: Dataset): void {
+/** The checks that need the data (`print` is its `dataPrintOf`): the same data, sizes, the model for its shape. */
+export function checkJobData(job: SweepJob, data: Dataset, print: string): void {
+  if (job.dataPrint !== print)
+    throw new JobError(`job refused: made for data ${job.dataPrint} (training+test images:CRC-32), this worker has ${print}; give the worker the coordinator's data with --data DIR`);
   try {
     checkSizes(job.config, data.train.count);
     modelOf(job.config, dataShape(data));

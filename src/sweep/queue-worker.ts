@@ -19,6 +19,8 @@ export interface WorkerSettings {
   /** This worker's name in the progress: host:pid. */
   name: string;
   data: Dataset;
+  /** `dataPrintOf(data)`, computed once. */
+  dataPrint: string;
   concurrency: number;
   threads: number;
   /**
@@ -36,7 +38,7 @@ async function runQueued(s: WorkerSettings, job: Job, token: string): Promise<{ 
   let sweepJob: SweepJob;
   try {
     sweepJob = parseJob(job.data, s.version);
-    checkJobData(sweepJob, s.data);
+    checkJobData(sweepJob, s.data, s.dataPrint);
     // The job's id is the hash of its settings: a payload under another job's id is not that job.
     if (jobKey(sweepJob) !== job.id) throw new A3tError('input', `job refused: its settings hash to ${jobKey(sweepJob)}, not to its id ${job.id}`);
   } catch (e) {

@@ -65,11 +65,11 @@ function runSettings(p: Record<string, unknown>): Partial<TrainConfig> {
 }
 
 /** One job per grid point × seed, each config checked as the command line checks flags. */
-export function sweepJobs(spec: SweepSpec, version: string, file: string): SweepJob[] {
+export function sweepJobs(spec: SweepSpec, version: string, file: string, dataPrint: string): SweepJob[] {
   return points(spec.grid).flatMap((point) =>
     spec.seeds.map((seed) => {
       try {
-        return makeJob(version, groupOf(point), { ...runSettings({ ...spec.settings, ...point }), seed }, spec.eval);
+        return makeJob(version, groupOf(point), { ...runSettings({ ...spec.settings, ...point }), seed }, spec.eval, dataPrint);
       } catch (e) {
         if (!(e instanceof A3tError)) throw e;
         throw inputError(`${file}: grid point ${groupOf(point)}, seed ${seed}: ${e.message.replace(/^job refused: /, '')}`);

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { RUN_FILES } from '../../io/rundir.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { type RunResult, reproductionReport } from '../../report/reproduction.js';
-import { type EvalSpec, type SweepJob, jobKey, makeJob, sweepKey } from '../../sweep/job.js';
+import { type EvalSpec, type SweepJob, dataPrintOf, jobKey, makeJob, sweepKey } from '../../sweep/job.js';
 import { parseQueueAddress } from '../../sweep/queue-address.js';
 import { openQueue } from '../../sweep/queue-link.js';
 import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
@@ -98,10 +98,11 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   if (attackImages > dataset.test.count) throw usageError(`--attack-images must be at most the ${dataset.test.count} test images, got ${attackImages}`);
   checkSizes(base, dataset.train.count);
   modelOf(base, dataShape(dataset));
+  const print = dataPrintOf(dataset);
   const seedList = Array.from({ length: seeds }, (_, i) => i);
   const evalSpec = (surrogate?: string): EvalSpec => ({ testEps, attackImages, ...(surrogate ? { surrogate } : {}) });
   const jobsWith = (surrogate?: string): SweepJob[] =>
-    seedList.flatMap((s) => names.map((n) => makeJob(a3tVersion(), n, { ...base, ...regimeSettings(REGIMES[n]), seed: s }, evalSpec(surrogate))));
+    seedList.flatMap((s) => names.map((n) => makeJob(a3tVersion(), n, { ...base, ...regimeSettings(REGIMES[n]), seed: s }, evalSpec(surrogate), print)));
   // The surrogate's bytes are not known yet: the sweep is named by its settings, the surrogate's included.
   const id = sweepKey(jobsWith().map(jobKey), { surrogate: attackImages > 0 ? { ...base, seed: SURROGATE_SEED, threads: 0 } : null });
   const placed = await placement(p, workers, base.threads, dataDir);

@@ -9,7 +9,7 @@ import { A3tError, inputError, usageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { percent } from '../../format.js';
 import { sweepReport } from '../../report/sweep.js';
-import { checkJobData, jobKey, sweepKey } from '../../sweep/job.js';
+import { checkJobData, dataPrintOf, jobKey, sweepKey } from '../../sweep/job.js';
 import { parseQueueAddress } from '../../sweep/queue-address.js';
 import { type QueueLink, openQueue } from '../../sweep/queue-link.js';
 import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
@@ -61,12 +61,13 @@ export async function sweepCommand(argv: string[]): Promise<void> {
     throw inputError(`${file}: cannot read the sweep spec (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   const spec = parseSweepSpec(text, file);
-  const jobs = sweepJobs(spec, a3tVersion(), file);
   const dataDir = p.flags.data as string | undefined;
   const data = loadDataset(dataDir);
+  const print = dataPrintOf(data);
+  const jobs = sweepJobs(spec, a3tVersion(), file, print);
   for (const job of jobs) {
     try {
-      checkJobData(job, data);
+      checkJobData(job, data, print);
     } catch (e) {
       if (!(e instanceof A3tError)) throw e;
       throw inputError(`${file}: ${job.group}, seed ${job.seed}: ${e.message.replace(/^job refused: /, '')}`);

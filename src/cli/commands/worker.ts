@@ -5,6 +5,7 @@ import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
 import { parseQueueAddress } from '../../sweep/queue-address.js';
 import { openQueue } from '../../sweep/queue-link.js';
+import { dataPrintOf } from '../../sweep/job.js';
 import { startWorker } from '../../sweep/queue-worker.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
@@ -29,7 +30,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   const data = loadDataset(p.flags.data as string | undefined);
   const link = await openQueue(parseQueueAddress(p.flags.queue as string), a3tVersion());
   const name = `${os.hostname()}:${process.pid}`;
-  const worker = startWorker({ link, version: a3tVersion(), name, data, concurrency, threads, stallSeconds: (p.flags.stallSeconds as number) ?? 30, log: (l) => log.note(l) });
+  const worker = startWorker({ link, version: a3tVersion(), name, data, dataPrint: dataPrintOf(data), concurrency, threads, stallSeconds: (p.flags.stallSeconds as number) ?? 30, log: (l) => log.note(l) });
   log.note(`worker ${name} (a3t ${a3tVersion()}) takes jobs from ${link.address.display}: ${concurrency} at a time, ${threads} thread(s) each`);
   await new Promise<void>((resolve) => {
     let stopping = false;
