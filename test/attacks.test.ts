@@ -251,6 +251,19 @@ describe('Square (score-based)', () => {
     assert.ok(!bytes(a.adversarial).equals(bytes(c.adversarial)), 'another key found the same points');
   });
 
+  test("on a dense first layer, updating x·W from the window's rows finds what the whole forward pass finds", async (t) => {
+    // The same model without its dense-first form runs every candidate through the whole network.
+    const whole: Model = { params: model.params, arch: { ...model.arch, traceDenseFirst: undefined, id: `${model.arch.id} whole` } };
+    const spec = parseAttack('square:steps=600');
+    const fast = await (await compiled(model, spec)).run(model, small, 0.2, keyFromSeed(8));
+    const slow = await (await compiled(whole, spec)).run(whole, small, 0.2, keyFromSeed(8));
+    let differ = 0;
+    for (let i = 0; i < SMALL; i++) differ += +(fast.robust[i] !== slow.robust[i]);
+    t.diagnostic(`Square-600 at ε 0.2: ${pct(fast.accuracy)} with the band updates, ${pct(slow.accuracy)} whole; ${differ} of ${SMALL} flags differ`);
+    assert.ok(model.arch.traceDenseFirst, 'the MLP offers its dense first layer');
+    assert.ok(differ <= 2, `${differ} examples differ`);
+  });
+
   test("the windows shrink on AutoAttack's schedule of p", () => {
     // square.py p_selection as AutoAttack's standard ensemble runs it (resc_schedule=False): p_init/2 after
     // 10 queries, /4 after 50, ... /128 after 4,000 (and /256, /512 beyond 6,000 and 8,000).

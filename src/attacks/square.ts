@@ -1,11 +1,12 @@
 // The Square attack (Andriushchenko et al. 2020), L∞, as AutoAttack's square.py runs it: score-based,
 // no gradient. From vertical stripes of ±ε, each query changes one random square window of the best
-// point so far to ±ε (a sign per channel) and keeps the change when the margin loss falls or the
-// example is misclassified. The window's side shrinks on AutoAttack's schedule of p (the fraction of
+// point so far to ±ε (a sign per channel; window and signs the same for every example) and keeps the
+// change when the margin loss falls or the example is misclassified. The window's side shrinks on AutoAttack's schedule of p (the fraction of
 // pixels a window covers). This file builds K queries as one graph; eval/square-runner.ts drives it.
 // The L2 version is in square-l2.ts.
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { DenseFirst } from '../model/network.js';
 import { LINF } from './norms.js';
 
 /**
@@ -37,47 +38,65 @@ export function marginRows(z: Tensor, onehot: Tensor): Tensor {
 }
 
 export interface SquareGraphInputs {
-  /** Clean inputs [B, C·H·W] and the image shape [C, H, W]. */
+  /** Clean inputs [B, C·H·W]. */
   x: Tensor;
-  image: readonly [number, number, number];
+  /** The radius per example [B, 1]. */
   eps: Tensor;
   onehot: Tensor;
-  logits(x: Tensor): Tensor;
+  /** The model's logits at a point (unless `dense` gives the model taken apart). */
+  logits?(x: Tensor): Tensor;
   /** The search's state: best point [B, F], its margin and loss [B]. */
   best: Tensor;
   margin: Tensor;
   loss: Tensor;
-  /** Per query k (first axis): window rows and columns start [K, B], window side [K], signs [K, B, C] (±1). */
-  row: Tensor;
-  col: Tensor;
-  side: Tensor;
-  sign: Tensor;
+  /** Per query k (first axis), the window as AutoAttack draws it, the same for every example: ±1 inside (a sign per channel), 0 outside [K, F]. */
+  pattern: Tensor;
+  /**
+   * The model's first layer is dense (x·W + b): each candidate then updates the best point's x·W with
+   * the few rows of W its window covers — per query and channel, `band` pixels from `bandStart` [K, C]
+   * (int64: whole image rows holding the window).
+   */
+  dense?: DenseFirst & { bandStart: Tensor; band: number };
 }
 
-/** K queries (K = the first axis of `row`); examples whose margin is already ≤ 0 are left as they are. */
+/** K queries (K = the first axis of `pattern`); examples whose margin is already ≤ 0 are left as they are. */
 export function squareQueries(io: SquareGraphInputs): { best: Tensor; margin: Tensor; loss: Tensor } {
-  const [c, h, w] = io.image;
-  const k = io.row.shape[0] as number;
-  const b = io.x.shape[0] as number;
-  const rows = o.constant(Array.from({ length: h }, (_, i) => i), [1, h]);
-  const cols = o.constant(Array.from({ length: w }, (_, i) => i), [1, w]);
-  const inside = (idx: Tensor, start: Tensor, side: Tensor) => o.cast(o.lessOrEqual(o.mul(o.abs(o.sub(o.sub(idx, start), o.mul(o.sub(side, 1), 0.5))), 2), o.sub(side, 1)), 'float32');
+  const k = io.pattern.shape[0] as number;
+  const [b, f] = io.x.shape as [number, number];
+  const { dense } = io;
   let { best, margin, loss } = io;
+  // x·W + b of the best point, recomputed once per block (the updates' rounding does not pile up).
+  let h = dense ? o.matmul(best, dense.weight, {}, dense.bias) : null;
   for (let q = 0; q < k; q++) {
-    const at = (t: Tensor) => o.reshape(o.slice(t, 0, q, q + 1), t.shape.slice(1));
-    const side = at(io.side);
-    const rowIn = inside(rows, o.reshape(at(io.row), [b, 1]), side); // [B, H]
-    const colIn = inside(cols, o.reshape(at(io.col), [b, 1]), side); // [B, W]
-    const window = o.mul(o.reshape(rowIn, [b, 1, h, 1]), o.reshape(colIn, [b, 1, 1, w]));
-    const delta = o.reshape(o.mul(window, o.reshape(at(io.sign), [b, c, 1, 1])), [b, c * h * w]);
-    const candidate = LINF.project(io.x, o.add(best, o.mul(delta, o.mul(io.eps, 2))), io.eps);
-    const m = marginRows(io.logits(candidate), io.onehot);
+    const window = o.reshape(o.slice(io.pattern, 0, q, q + 1), [1, f]);
     const active = o.greater(margin, 0);
+    let m: Tensor;
+    let accept: (take: Tensor) => void;
+    if (dense && h) {
+      // Only the band of rows holding the window changes: the candidate, x·W and the update are made on it.
+      const starts = Array.from({ length: dense.bandStart.shape[1] as number }, (_, ch) => o.reshape(o.slice(o.slice(dense.bandStart, 0, q, q + 1), 1, ch, ch + 1), [1]));
+      const band = (t: Tensor) => o.concat(starts.map((s) => o.sliceAt(t, 1, s, dense.band)), 1);
+      const bestBand = band(best);
+      const candidate = LINF.project(band(io.x), o.add(bestBand, o.mul(band(window), o.mul(io.eps, 2))), io.eps);
+      const change = o.sub(candidate, bestBand);
+      const hCandidate = o.add(h, o.matmul(change, o.concat(starts.map((s) => o.sliceAt(dense.weight, 0, s, dense.band)), 0)));
+      m = marginRows(dense.rest(hCandidate), io.onehot);
+      accept = (takeRow) => {
+        const kept = o.where(takeRow, change, 0);
+        best = starts.reduce((acc, s, ch) => o.add(acc, o.padAt(o.slice(kept, 1, ch * dense.band, (ch + 1) * dense.band), 1, s, f)), best);
+        h = o.where(takeRow, hCandidate, h!);
+      };
+    } else {
+      if (!io.logits) throw new Error('squareQueries: needs the model as logits or as dense');
+      const candidate = LINF.project(io.x, o.add(best, o.mul(window, o.mul(io.eps, 2))), io.eps);
+      m = marginRows(io.logits(candidate), io.onehot);
+      accept = (takeRow) => (best = o.where(takeRow, candidate, best));
+    }
     const lower = o.mul(o.cast(active, 'float32'), o.cast(o.less(m, loss), 'float32'));
     const take = o.greater(o.maximum(lower, o.mul(o.cast(active, 'float32'), o.cast(o.lessOrEqual(m, 0), 'float32'))), 0);
     loss = o.where(o.greater(lower, 0), m, loss);
     margin = o.where(take, m, margin);
-    best = o.where(o.reshape(take, [b, 1]), candidate, best);
+    accept(o.reshape(take, [b, 1]));
   }
   return { best, margin, loss };
 }

@@ -202,6 +202,22 @@ const EMIT: Record<string, Emit> = {
     const { axis, start, end } = t.attrs as { axis: number; start: number; end: number };
     e.node('Slice', [ins[0], e.small('int64', [1], [start]), e.small('int64', [1], [end]), e.small('int64', [1], [axis])], [out]);
   },
+  sliceAt: (e, t, ins, out) => {
+    const { axis, length } = t.attrs as { axis: number; length: number };
+    const end = e.temp();
+    e.node('Add', [ins[1], e.small('int64', [1], [length])], [end]);
+    e.node('Slice', [ins[0], ins[1], end, e.small('int64', [1], [axis])], [out]);
+  },
+  padAt: (e, t, ins, out) => {
+    const { axis, size } = t.attrs as { axis: number; size: number };
+    const r = t.shape.length;
+    const after = e.temp();
+    e.node('Sub', [e.small('int64', [1], [size - (t.inputs[0].shape[axis] as number)]), ins[1]], [after]);
+    const zero = (n: number) => (n ? [e.small('int64', [n], new Array(n).fill(0))] : []);
+    const pads = e.temp();
+    e.node('Concat', [...zero(axis), ins[1], ...zero(r - 1 - axis), ...zero(axis), after, ...zero(r - 1 - axis)], [pads], [{ name: 'axis', i: 0 }]);
+    e.node('Pad', [ins[0], pads], [out]);
+  },
   pad: (e, t, ins, out) => {
     const { axis, before, after } = t.attrs as { axis: number; before: number; after: number };
     const r = t.shape.length;

@@ -276,6 +276,35 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   return node('slice', [x], { axis: a, start, end }, shape, x.dtype);
 }
 
+/**
+ * `length` elements along one axis from a position computed or fed at run time: `start` is an int64 [1]
+ * and must lie in [0, size − length] (ONNX Slice would clamp the end and return fewer). Forward-only:
+ * it has no VJP rule.
+ */
+export function sliceAt(x: Tensor, axis: number, start: Tensor, length: number): Tensor {
+  const a = normAxis('sliceAt', axis, x.shape.length);
+  const d = x.shape[a];
+  if (typeof d !== 'number' || !(Number.isInteger(length) && length >= 1 && length <= d)) throw new ShapeError(`sliceAt: length ${length} does not fit axis ${a} of ${showShape(x.shape)}`);
+  if (start.dtype !== 'int64' || !sameShape(start.shape, [1])) throw new ShapeError(`sliceAt: start must be int64 [1], got ${start.dtype} ${showShape(start.shape)}`);
+  const shape = [...x.shape];
+  shape[a] = length;
+  return node('sliceAt', [x, start], { axis: a, length }, shape, x.dtype);
+}
+
+/**
+ * x placed at a position given at run time inside zeros of `size` along one axis (ONNX Pad with pads
+ * computed in the graph): `before` is an int64 [1] in [0, size − x's extent]. Forward-only.
+ */
+export function padAt(x: Tensor, axis: number, before: Tensor, size: number): Tensor {
+  const a = normAxis('padAt', axis, x.shape.length);
+  const d = x.shape[a];
+  if (typeof d !== 'number' || !(Number.isInteger(size) && size >= d)) throw new ShapeError(`padAt: size ${size} cannot hold axis ${a} of ${showShape(x.shape)}`);
+  if (before.dtype !== 'int64' || !sameShape(before.shape, [1])) throw new ShapeError(`padAt: before must be int64 [1], got ${before.dtype} ${showShape(before.shape)}`);
+  const shape = [...x.shape];
+  shape[a] = size;
+  return node('padAt', [x, before], { axis: a, size }, shape, x.dtype);
+}
+
 /** Zero padding along one axis (the VJP of slice). */
 export function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
   const a = normAxis('pad', axis, x.shape.length);

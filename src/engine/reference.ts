@@ -249,6 +249,28 @@ const KERNELS: Record<string, Kernel> = {
     shape[axis] = d;
     return { shape, data: out };
   },
+  sliceAt: (t, [a, s]) => {
+    const { axis, length } = t.attrs as { axis: number; length: number };
+    const [outer, n, inner] = around(a.shape, axis);
+    const start = s.data[0];
+    if (!(start >= 0 && start <= n - length)) throw new ShapeError(`sliceAt: start ${start} + length ${length} leaves axis ${axis} of ${showShape(a.shape)}`);
+    const out = new Float64Array(outer * length * inner);
+    for (let o = 0; o < outer; o++) out.set(a.data.subarray((o * n + start) * inner, (o * n + start + length) * inner), o * length * inner);
+    const shape = [...a.shape];
+    shape[axis] = length;
+    return { shape, data: out };
+  },
+  padAt: (t, [a, b]) => {
+    const { axis, size } = t.attrs as { axis: number; size: number };
+    const [outer, d, inner] = around(a.shape, axis);
+    const before = b.data[0];
+    if (!(before >= 0 && before <= size - d)) throw new ShapeError(`padAt: ${d} elements at ${before} leave ${size} on axis ${axis}`);
+    const out = new Float64Array(outer * size * inner);
+    for (let o = 0; o < outer; o++) out.set(a.data.subarray(o * d * inner, (o + 1) * d * inner), (o * size + before) * inner);
+    const shape = [...a.shape];
+    shape[axis] = size;
+    return { shape, data: out };
+  },
   pad: (t, [a]) => {
     const { axis, before, after } = t.attrs as { axis: number; before: number; after: number };
     const [outer, d, inner] = around(a.shape, axis);

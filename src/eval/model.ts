@@ -4,7 +4,7 @@ import * as o from '../engine/ops.js';
 import type { TypedArray } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Parameters } from '../model/config.js';
-import { type NetworkSpec, network } from '../model/network.js';
+import { type DenseFirst, type NetworkSpec, network } from '../model/network.js';
 import type { ImportedClassifier } from '../model/onnx-import.js';
 import { paramGroup } from '../nn/params.js';
 
@@ -20,7 +20,13 @@ export interface Architecture {
   random?: boolean;
   /** Declares the parameter inputs (once per graph) and returns the logits function over them (rows [batch, inputs]). */
   trace(): (x: Tensor) => Tensor;
+  /**
+   * Where the first layer is dense (x·W + b on the rows): like trace, but W [inputs, units], b and the rest
+   * of the network (from W's output to logits) apart, so a change of a few pixels can update x·W cheaply.
+   */
+  traceDenseFirst?(): DenseFirst;
 }
+
 
 export interface Model {
   arch: Architecture;
@@ -31,15 +37,25 @@ export interface Model {
 /** A network in inference mode, its parameters (and running statistics) fed as the inputs 'classifier' (and 'stats'). */
 export function networkArchitecture(spec: NetworkSpec): Architecture {
   const net = network(spec);
+  const weights = () => ({ params: paramGroup('classifier', net.params).views, stats: net.stats.length ? paramGroup('stats', net.stats).views : undefined });
+  const first = spec.layers[0];
   return {
     inputs: net.features,
     classes: net.classes,
     image: spec.input.length === 3 ? [spec.input[0], spec.input[1], spec.input[2]] : undefined,
     id: `network ${JSON.stringify(spec)}`,
     trace() {
-      const w = { params: paramGroup('classifier', net.params).views, stats: net.stats.length ? paramGroup('stats', net.stats).views : undefined };
+      const w = weights();
       return (x) => net.logits(w, x);
     },
+    ...(first?.type === 'dense' && spec.input.length === 1
+      ? {
+          traceDenseFirst(): DenseFirst {
+            const w = weights();
+            return { weight: w.params[`${first.name}.w`], bias: w.params[`${first.name}.b`], rest: (h) => net.fromLayer(w, h, 1) };
+          },
+        }
+      : {}),
   };
 }
 
@@ -63,7 +79,7 @@ export function maskedModel(m: Model, scale = 1e4): Model {
   const arch = m.arch;
   return {
     params: m.params,
-    arch: { ...arch, id: `${arch.id} masked ×${scale}`, trace: () => {
+    arch: { ...arch, traceDenseFirst: undefined, id: `${arch.id} masked ×${scale}`, trace: () => {
       const f = arch.trace();
       return (x) => o.mul(o.softmax(f(x), 1), scale);
     } },
@@ -85,7 +101,7 @@ export function noisyModel(m: Model, sigma: number): Model {
   const arch = m.arch;
   return {
     params: m.params,
-    arch: { ...arch, random: true, id: `${arch.id} input noise σ=${sigma}`, trace: () => {
+    arch: { ...arch, traceDenseFirst: undefined, random: true, id: `${arch.id} input noise σ=${sigma}`, trace: () => {
       const f = arch.trace();
       let seed = 0;
       return (x) => f(o.add(x, o.mul(o.randomNormalLike(x, ++seed), sigma)));

@@ -1,7 +1,9 @@
 // The Square attack run over a dataset: clean predictions, the start, then queries on the examples still
 // standing, until each is misclassified or has used its queries. L∞: blocks of queries, one compiled
-// graph per block and batch size; L2: each query's candidates made in TypeScript, their margins by one
-// compiled forward pass. Per-example keys: the result does not depend on chunking.
+// graph per block and batch size (for a dense first layer, each candidate updates x·W from the rows of
+// W its window covers); L2: each query's candidates made in TypeScript, their margins by one compiled
+// forward pass. Windows are drawn per query, starts and L2's signs per example from its id: the result
+// does not depend on chunking.
 import type { AttackSpec } from '../attacks/spec.js';
 import { squareFraction, squareQueries, squareSide } from '../attacks/square.js';
 import { onSphere, squareCandidateL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
@@ -35,24 +37,23 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
   const f = arch.inputs;
   const rows = opts.rows ?? 500;
   const programs = new Map<string, Promise<Program>>();
-  const programFor = (batch: number, k: number) => {
-    const id = `${batch}×${k}`;
+  /** The L∞ block's program; `band` > 0: the dense-first-layer form, updating x·W from `band` pixels per channel. */
+  const programFor = (batch: number, k: number, band: number) => {
+    const id = `${batch}×${k}×${band}`;
     let p = programs.get(id);
     if (!p) {
       const x = o.input('x', [batch, f]);
+      const dense = band ? { ...arch.traceDenseFirst!(), bandStart: o.input('bandStart', [k, c], 'int64'), band } : undefined;
       const out = squareQueries({
         x,
-        image,
         eps: o.input('eps', [batch, 1]),
         onehot: o.oneHot(o.input('y', [batch], 'int64'), arch.classes),
-        logits: arch.trace(),
+        logits: dense ? undefined : arch.trace(),
         best: o.input('best', [batch, f]),
         margin: o.input('margin', [batch]),
         loss: o.input('loss', [batch]),
-        row: o.input('row', [k, batch]),
-        col: o.input('col', [k, batch]),
-        side: o.input('side', [k]),
-        sign: o.input('sign', [k, batch, c]),
+        pattern: o.input('pattern', [k, f]),
+        dense,
       });
       programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
     }
@@ -88,7 +89,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         let todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         // The start: L∞, vertical stripes of ±ε (a sign per column and channel); L2, tiles of eta on the sphere.
         for (const i of todo) {
-          const startKey = fold(fold(restartKey, id(i)), 0);
+          const startKey = fold(fold(restartKey, 0), id(i));
           if (spec.norm === 'l2') {
             const u = uniform(startKey, l2Tiles(image) * (c + 1));
             squareStartL2(delta, image, (tile, ch) => (u[tile * (c + 1) + ch] > 0.5 ? 1 : -1), (tile) => u[tile * (c + 1) + c] > 0.5);
@@ -109,17 +110,18 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         const loss = Float32Array.from(margin);
         for (let t = 0; t < queries && todo.length; t += SQUARE_BLOCK) {
           const k = Math.min(SQUARE_BLOCK, queries - t);
-          const blockKey = fold(restartKey, 1 + t / SQUARE_BLOCK);
+          const blockKey = fold(fold(restartKey, 1), t / SQUARE_BLOCK);
           if (spec.norm === 'l2') {
             todo = await queriesL2(t, k, todo, blockKey);
             continue;
           }
-          const sides = Float32Array.from({ length: k }, (_, q) => squareSide(t + q, SQUARE_P_INIT, image));
+          // The block's windows and signs, the same for every example (AutoAttack draws one per query).
+          const { pattern, bandStart, band } = blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined);
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
-            const feeds = blockFeeds(chunk, batch, k, sides, { x, best, margin, loss, radius, labels: data.labels, f, c, h, w }, blockKey, id);
-            const out = await (await programFor(batch, k)).run({ ...feeds, ...model.params });
+            const feeds = blockFeeds(chunk, batch, { x, best, margin, loss, radius, labels: data.labels, f });
+            const out = await (await programFor(batch, k, band)).run({ ...feeds, pattern, ...(band ? { bandStart } : {}), ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
             chunk.forEach((i, j) => {
               best.set(b2.subarray(j * f, (j + 1) * f), i * f);
@@ -132,16 +134,18 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
 
         /** L2: k queries from query t, one at a time over the standing examples (AutoAttack's acceptance rule). */
         async function queriesL2(t: number, k: number, standingRows: number[], blockKey: Key): Promise<number[]> {
-          const per = 5 + c;
-          const draws = new Map(standingRows.map((i) => [i, uniform(fold(blockKey, id(i)), k * per)]));
+          // Windows and the pattern's orientation are the same for every example (AutoAttack); signs are each example's.
+          const shared = uniform(fold(blockKey, 0), k * 5);
+          const signs = new Map(standingRows.map((i) => [i, uniform(fold(fold(blockKey, 1), id(i)), k * c)]));
           let active = standingRows;
           for (let q = 0; q < k && active.length; q++) {
             const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT), image);
             const cand = new Float32Array(active.length * f);
+            const u = shared.subarray(q * 5, (q + 1) * 5);
+            const corner = (v: number, size: number) => Math.floor(v * (size - side));
+            const window = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5 };
             active.forEach((i, j) => {
-              const u = draws.get(i)!.subarray(q * per, (q + 1) * per);
-              const corner = (v: number, size: number) => Math.floor(v * (size - side));
-              const query = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5, signs: Array.from(u.subarray(5), (v) => (v > 0.5 ? 1 : -1)) };
+              const query = { ...window, signs: Array.from(signs.get(i)!.subarray(q * c, (q + 1) * c), (v) => (v > 0.5 ? 1 : -1)) };
               squareCandidateL2(x.subarray(i * f, (i + 1) * f), best.subarray(i * f, (i + 1) * f), radius[i], image, query, delta, cand.subarray(j * f, (j + 1) * f));
             });
             const m = await marginsOf(model, cand, active.map((i) => data.labels[i]), active.length);
@@ -184,22 +188,15 @@ function subRows(all: Float32Array, rows: number[], f: number): Float32Array {
 function blockFeeds(
   chunk: number[],
   batch: number,
-  k: number,
-  sides: Float32Array,
-  s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; radius: Float32Array; labels: Uint8Array; f: number; c: number; h: number; w: number },
-  blockKey: Key,
-  id: (i: number) => number,
+  s: { x: Float32Array; best: Float32Array; margin: Float32Array; loss: Float32Array; radius: Float32Array; labels: Uint8Array; f: number },
 ): Record<string, TypedArray> {
-  const { f, c, h, w } = s;
+  const { f } = s;
   const x = new Float32Array(batch * f);
   const best = new Float32Array(batch * f);
   const margin = new Float32Array(batch);
   const loss = new Float32Array(batch);
   const eps = new Float32Array(batch);
   const y = new BigInt64Array(batch);
-  const row = new Float32Array(k * batch);
-  const col = new Float32Array(k * batch);
-  const sign = new Float32Array(k * batch * c);
   int64Labels(s.labels, chunk, y);
   chunk.forEach((i, j) => {
     x.set(s.x.subarray(i * f, (i + 1) * f), j * f);
@@ -207,14 +204,32 @@ function blockFeeds(
     margin[j] = s.margin[i];
     loss[j] = s.loss[i];
     eps[j] = s.radius[i];
-    // This example's numbers for this block: (row, column, c signs) per query, as AutoAttack draws them.
-    const u = uniform(fold(blockKey, id(i)), k * (2 + c));
-    for (let q = 0; q < k; q++) {
-      const side = sides[q];
-      row[q * batch + j] = Math.floor(u[q * (2 + c)] * (h - side));
-      col[q * batch + j] = Math.floor(u[q * (2 + c) + 1] * (w - side));
-      for (let ch = 0; ch < c; ch++) sign[(q * batch + j) * c + ch] = u[q * (2 + c) + 2 + ch] > 0.5 ? 1 : -1;
-    }
   });
-  return { x, best, margin, loss, eps, y, row, col, side: sides, sign };
+  return { x, best, margin, loss, eps, y };
+}
+
+/**
+ * The windows of L∞ queries t..t+k−1: their ±1 patterns [k, F], and for the dense-first-layer form the
+ * band of whole image rows holding each window (`band` pixels per channel, the block's largest window's
+ * rows; 0 where the band would be over half the image and the plain form is cheaper).
+ */
+function blockWindows(t: number, k: number, [c, h, w]: readonly [number, number, number], blockKey: Key, dense: boolean) {
+  const f = c * h * w;
+  const pattern = new Float32Array(k * f);
+  const sides = Array.from({ length: k }, (_, q) => squareSide(t + q, SQUARE_P_INIT, [c, h, w]));
+  const tallest = Math.max(...sides);
+  const band = dense && tallest * w * 2 <= h * w ? tallest * w : 0;
+  const bandStart = new BigInt64Array(k * c);
+  const u = uniform(blockKey, k * (2 + c));
+  for (let q = 0; q < k; q++) {
+    const side = sides[q];
+    const row = Math.floor(u[q * (2 + c)] * (h - side));
+    const col = Math.floor(u[q * (2 + c) + 1] * (w - side));
+    for (let ch = 0; ch < c; ch++) {
+      const sign = u[q * (2 + c) + 2 + ch] > 0.5 ? 1 : -1;
+      for (let r = row; r < row + side; r++) pattern.fill(sign, q * f + ch * h * w + r * w + col, q * f + ch * h * w + r * w + col + side);
+      bandStart[q * c + ch] = BigInt(ch * h * w + Math.min(row, h - tallest) * w);
+    }
+  }
+  return { pattern, bandStart, band };
 }

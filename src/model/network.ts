@@ -43,6 +43,8 @@ export interface Network {
   /** R(z): the rest of the layers, to logits [batch, classes]. */
   residual(w: Weights, z: Tensor, pass?: Pass): Tensor;
   logits(w: Weights, x: Tensor, pass?: Pass): Tensor;
+  /** The layers from index `from` on, to logits, applied to h (what layer from − 1 gives). */
+  fromLayer(w: Weights, h: Tensor, from: number, pass?: Pass): Tensor;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -141,7 +143,15 @@ export function network(spec: NetworkSpec): Network {
     encode: (w, x, pass = {}) => run(w, toInput(x), 0, at + 1, pass),
     residual: (w, z, pass = {}) => run(w, z, at + 1, spec.layers.length, pass),
     logits: (w, x, pass = {}) => run(w, toInput(x), 0, spec.layers.length, pass),
+    fromLayer: (w, h, from, pass = {}) => run(w, h, from, spec.layers.length, pass),
   };
+}
+
+/** A traced network whose first layer is dense, taken apart: x·W + b, then the rest to logits. */
+export interface DenseFirst {
+  weight: Tensor;
+  bias: Tensor;
+  rest(h: Tensor): Tensor;
 }
 
 /** The discriminator's input: the encoder's output as rows [batch, featureSize]. */

@@ -1,5 +1,7 @@
-// randomNormalLike: standard normal noise drawn anew on every run by ONNX Runtime, a distinct stream per
-// node (seed), the same stream for the same program; no gradient to its shape input.
+// Ops without a finite-difference case: randomNormalLike (standard normal noise drawn anew on every run
+// by ONNX Runtime, a distinct stream per node, the same stream for the same program; no gradient to its
+// shape input) and the forward-only sliceAt/padAt (positions fed at run time), ONNX Runtime against the
+// reference interpreter.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../src/engine/grad.js';
@@ -51,4 +53,28 @@ test('no gradient flows through the noise; the reference draws its own seeded nu
   const noise = (seed: number) => evaluate([o.randomNormalLike(x, seed)], feeds)[0].data;
   assert.deepEqual(noise(7), noise(7));
   assert.notDeepEqual(noise(7), noise(8));
+});
+
+test('sliceAt and padAt at positions fed at run time: ONNX Runtime agrees with the reference', async () => {
+  const x = o.input('x', [3, 10]);
+  const at = o.input('at', [1], 'int64');
+  const cut = o.sliceAt(x, 1, at, 4);
+  const back = o.padAt(o.mul(cut, 2), 1, at, 12);
+  const p = await compile({ outputs: { cut, back } });
+  const data = Float32Array.from({ length: 30 }, (_, i) => i + 1);
+  try {
+    for (const start of [0, 3, 6]) {
+      const out = await p.run({ x: data, at: BigInt64Array.of(BigInt(start)) });
+      const ref = evaluate([cut, back], { x: { shape: [3, 10], data: Float64Array.from(data) }, at: { shape: [1], data: Float64Array.of(start) } });
+      assert.deepEqual(Array.from(out.cut as Float32Array), Array.from(ref[0].data));
+      assert.deepEqual(Array.from(out.back as Float32Array), Array.from(ref[1].data));
+      // Row 0 from `start`: 4 values; padded back: twice them at the same place in 12 zeros.
+      assert.deepEqual(Array.from((out.cut as Float32Array).subarray(0, 4)), [1, 2, 3, 4].map((v) => v + start));
+      assert.deepEqual(Array.from((out.back as Float32Array).subarray(0, 12)), Array.from({ length: 12 }, (_, j) => (j >= start && j < start + 4 ? 2 * (j + 1) : 0)));
+    }
+  } finally {
+    await p.release();
+  }
+  assert.throws(() => evaluate([cut], { x: { shape: [3, 10], data: new Float64Array(30) }, at: { shape: [1], data: Float64Array.of(7) } }), /leaves axis 1/);
+  assert.throws(() => o.sliceAt(x, 1, at, 11), /does not fit/);
 });
