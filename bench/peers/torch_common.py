@@ -49,9 +49,10 @@ def square_side(it, queries, p_init, pixels):
 
 @torch.no_grad()
 def square_robust(model, x, y, eps, queries, side, p_init=0.8, gen=None):
-    """AutoAttack's L∞ Square on the margin loss for square single-channel images (x: [n, side*side]), with a3t's
-    window per example (AutoAttack draws one per query for the whole batch); each query only on the examples
-    still standing. 1 where the clean point is correct and no query misclassified it."""
+    """AutoAttack's L∞ Square on the margin loss for square single-channel images (x: [n, side*side]): one
+    window and sign per query for the whole batch, as square.py; each query only on the examples still
+    standing, a full forward pass per candidate. 1 where the clean point is correct and no query
+    misclassified it."""
     n = x.shape[0]
     ok = model(x).argmax(1) == y
 
@@ -65,21 +66,17 @@ def square_robust(model, x, y, eps, queries, side, p_init=0.8, gen=None):
     m = margin(model(best), y)
     m[~ok] = -1.0
     loss = m.clone()
-    idx = torch.arange(side, dtype=torch.float32)
     for it in range(queries):
         todo = (m > 0).nonzero()[:, 0]
         if todo.numel() == 0:
             break
         s = min(square_side(it, queries, p_init, side * side), side)
-        k = todo.numel()
-        u = torch.rand(k, 3, generator=gen)
-        vh, vw = (u[:, 0] * (side - s)).floor(), (u[:, 1] * (side - s)).floor()
-        sign = torch.where(u[:, 2] > 0.5, 1.0, -1.0)
-        rows = ((idx[None] >= vh[:, None]) & (idx[None] < vh[:, None] + s)).float()
-        cols = ((idx[None] >= vw[:, None]) & (idx[None] < vw[:, None] + s)).float()
-        window = (rows[:, :, None] * cols[:, None, :]).reshape(k, -1)
+        u = torch.rand(3, generator=gen)
+        vh, vw = int(u[0] * (side - s)), int(u[1] * (side - s))
+        window = torch.zeros(side, side)
+        window[vh:vh + s, vw:vw + s] = 1.0 if u[2] > 0.5 else -1.0
         xt, bt = x[todo], best[todo]
-        cand = torch.min(torch.max(bt + 2 * eps * window * sign[:, None], xt - eps), xt + eps).clamp(0, 1)
+        cand = torch.min(torch.max(bt + 2 * eps * window.reshape(1, -1), xt - eps), xt + eps).clamp(0, 1)
         mc = margin(model(cand), y[todo])
         lower = mc < loss[todo]
         take = lower | (mc <= 0)
