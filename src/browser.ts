@@ -29,12 +29,13 @@ export { type GroupSpec, type Objective, type ObjectiveGraph, type StepContext }
 export { type AdversarialOptions, adversarial } from './objectives/adversarial.js';
 export { type TradesOptions, trades } from './objectives/trades.js';
 export { REGIMES, type Regime, regimeSettings } from './objectives/regimes.js';
-export { ATTACKS, type AttackSpec, type TargetMode, attackPoint, parseAttack, parseAttackList } from './attacks/spec.js';
+export { ATTACKS, type AttackSpec, type TargetMode, attackPoint, parseAttack, parseAttackList, withNorm } from './attacks/spec.js';
 export { type StepRule, gradientSteps } from './attacks/steps.js';
 export { apgd, apgdCheckpoints } from './attacks/apgd.js';
 export { L2, LINF, NORMS, type Norm, type NormName } from './attacks/norms.js';
-export { type Architecture, type Model, importedModel, maskedModel, networkArchitecture, networkModel } from './eval/model.js';
-export { type AttackProgram, type AttackResult, compileAttack } from './eval/attack-runner.js';
+export { type Architecture, type Model, importedModel, maskedModel, networkArchitecture, networkModel, noisyModel } from './eval/model.js';
+export { type AttackProgram, type AttackResult, type Radius, compileAttack } from './eval/attack-runner.js';
+export { type MinNormReport, minimumNorms } from './eval/min-norm.js';
 export { AttackBench, type AttackCurve, type RobustnessReport, robustness } from './eval/robustness.js';
 export { type MaskingCheck, type MaskingReport, maskingChecks } from './eval/masking.js';
 export { type StepOptions, type TrainStep, compileStep, matmulFlops } from './train/step.js';

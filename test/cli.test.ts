@@ -123,6 +123,19 @@ test('a3t eval reports each attack over ε, the worst case, and writes JSON, Mar
   assert.equal(readFileSync(join(out, 'eval.json'), 'utf8'), before);
 });
 
+test('a3t eval --input-noise makes the model random, and EOT attacks it; on a deterministic model it says EOT is moot', () => {
+  const out = join(tmp, 'eval-noise');
+  const r = a3t('eval', trained('at'), '--eps', '0,0.1', '--count', '64', '--attacks', 'apgd-ce:steps=10,eot=4', '--input-noise', '0.3', '--no-checks', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  assert.match(j.notes.join(' '), /Gaussian noise of std 0\.3/);
+  assert.ok(j.attacks[0].accuracy[1] < j.clean, `EOT APGD ${j.attacks[0].accuracy[1]} vs clean ${j.clean}`);
+  assert.doesNotMatch(r.stderr, /deterministic/);
+  const plain = a3t('eval', trained('at'), '--eps', '0,0.1', '--count', '64', '--attacks', 'apgd-ce:steps=10,eot=4', '--no-checks', '--out', join(tmp, 'eval-no-noise'));
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stderr, /the model is deterministic, so the EOT draws are all the same/);
+});
+
 test('a3t eval runs the gradient-masking checks, with a given surrogate for the transfer check', () => {
   const out = join(tmp, 'eval-at');
   const r = a3t('eval', trained('at'), '--eps', '0,0.1', '--count', '200', '--attacks', 'fgsm,pgd-10', '--surrogate', trained('plain', 2), '--out', out);

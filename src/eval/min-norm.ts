@@ -8,7 +8,7 @@ import type { AttackBench, RobustnessReport } from './robustness.js';
 
 export interface MinNormReport {
   /** Per example: the smallest ε found (0: misclassified clean; Infinity: no attack succeeded up to the grid's largest ε). */
-  norms: Float32Array;
+  norms: Float64Array;
   /** The median over all examples (Infinity when more than half withstood the whole grid). */
   median: number;
   /** Robust accuracy at each ε of a fine grid: the fraction of examples whose smallest ε is larger. */
@@ -29,8 +29,8 @@ export interface MinNormOptions {
 }
 
 /** The lower median: sorted[⌊(n − 1)/2⌋]. */
-export function lowerMedian(v: Float32Array): number {
-  const s = Float32Array.from(v).sort();
+export function lowerMedian(v: Float64Array): number {
+  const s = Float64Array.from(v).sort();
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 }
 
@@ -41,9 +41,10 @@ export async function minimumNorms(model: Model, bench: AttackBench, suite: Robu
   const fixed = opts.attacks.filter((a) => a.routine !== 'fab');
   const direct = opts.attacks.filter((a) => a.routine === 'fab' || a.members?.some((m) => m.routine === 'fab'));
   // Brackets from the grid: lo where every attack failed, hi (the smallest such ε) where one succeeded.
-  const lo = new Float32Array(n);
-  const hi = new Float32Array(n).fill(Infinity);
-  const found = Float32Array.from(clean, (c) => (c ? Infinity : 0));
+  // Float64: a grid ε stored as float32 would round above itself and count its examples as robust there.
+  const lo = new Float64Array(n);
+  const hi = new Float64Array(n).fill(Infinity);
+  const found = Float64Array.from(clean, (c) => (c ? Infinity : 0));
   for (const eps of grid) {
     if (eps === 0) continue;
     const fooled = new Uint8Array(n);
@@ -61,7 +62,8 @@ export async function minimumNorms(model: Model, bench: AttackBench, suite: Robu
   const searched = fixed.length ? [...Array(n).keys()].filter((i) => clean[i] && Number.isFinite(hi[i]) && hi[i] > lo[i]) : [];
   for (let s = 0; s < opts.steps && searched.length; s++) {
     opts.onProgress?.(s, opts.steps, `bisection step ${s + 1} of ${opts.steps} on ${searched.length} examples`);
-    const mid = Float32Array.from(searched, (i) => (lo[i] + hi[i]) / 2);
+    // The radius the attack runs at is a float32: the bracket moves to exactly that value.
+    const mid = Float64Array.from(searched, (i) => Math.fround((lo[i] + hi[i]) / 2));
     const fooled = new Uint8Array(searched.length);
     for (const spec of fixed) {
       const rows = searched.filter((_, j) => !fooled[j]);
@@ -73,7 +75,7 @@ export async function minimumNorms(model: Model, bench: AttackBench, suite: Robu
     }
     searched.forEach((i, j) => (fooled[j] ? (hi[i] = mid[j]) : (lo[i] = mid[j])));
   }
-  const norms = Float32Array.from(found, (f, i) => Math.min(f, clean[i] ? hi[i] : 0));
+  const norms = Float64Array.from(found, (f, i) => Math.min(f, clean[i] ? hi[i] : 0));
   const top = grid[grid.length - 1] ?? 0;
   const points = opts.points ?? 61;
   const eps = Array.from({ length: points }, (_, k) => +((top * k) / (points - 1)).toPrecision(6));

@@ -99,8 +99,8 @@ export function evalJson(input: EvalReportInput): unknown {
 const QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9];
 
 /** The q-quantile of v (the lower one: sorted[⌊q·(n − 1)⌋]). */
-function quantile(v: Float32Array, q: number): number {
-  const s = Float32Array.from(v).sort();
+function quantile(v: Float64Array, q: number): number {
+  const s = Float64Array.from(v).sort();
   return s[Math.floor(q * (s.length - 1))];
 }
 
