@@ -9,6 +9,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import { type SweepJob, checkJobData, jobKey, makeJob, parseJob } from '../src/sweep/job.js';
 import { parseQueueAddress } from '../src/sweep/queue-address.js';
 import { parseSweepSpec, sweepJobs } from '../src/sweep/spec.js';
+import { statusLine } from '../src/sweep/status.js';
 import { runA3t } from './run-cli.js';
 
 const V = '9.9.9';
@@ -122,4 +123,13 @@ test('a3t sweep SPEC.json without --queue: one run directory per job and a table
   const other = await runA3t('sweep', spec, '--out', out);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /already holds a report; choose another --out or pass --force/);
+});
+
+test('the status line: jobs by state, samples/s per worker, elapsed time and the ETA at the pace so far', () => {
+  const status = { total: 8, done: 2, running: 2, waiting: 4, failed: 0, progress: 3, workers: { 'a:1': 4200.4, 'b:2': 3900 } };
+  const meta = { id: 'x', started: 0, keys: [], names: [] };
+  // 3 of 8 runs' worth done in 60 s: 5 more take 100 s.
+  assert.equal(statusLine(status, meta, 60_000), '2/8 done, 2 running, 4 waiting; a:1 4,200 samples/s, b:2 3,900 samples/s; elapsed 1:00, ETA 1:40');
+  assert.equal(statusLine({ ...status, progress: 0, workers: {} }, meta, 5_000), '2/8 done, 2 running, 4 waiting; elapsed 0:05, ETA --:--');
+  assert.match(statusLine({ ...status, failed: 1 }, { ...meta, finished: 30_000 }, 99_000), /, 1 FAILED; .*elapsed 0:30, ETA 0:50$/);
 });

@@ -1,6 +1,6 @@
 // a3t reproduce: the paper's four regimes × seeds, each run trained and tested (FGSM on the whole test
-// set; PGD-40, APGD-CE and the gradient-masking checks on its first images), spread over worker
-// processes; then Table 1 and Figure 2 into --out.
+// set; PGD-40, APGD-CE and the gradient-masking checks on its first images) as sweep jobs, spread over
+// worker processes here or over a queue's workers (--queue); then Table 1 and Figure 2 into --out.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
