@@ -88,6 +88,10 @@ test('a quick reproduce on 2 queue workers writes the report of the same reprodu
   const names = workers.map((w) => finishedNames(w.text()));
   assert.deepEqual(names.flat().sort(), ['a3t-seed0', 'plain-seed0']);
   assert.ok(names.every((n) => n.length > 0), `both workers took jobs: ${JSON.stringify(names)}`);
+  const client = new Redis({ host: '127.0.0.1', port: redis.port, db: 0 });
+  const left = await client.keys('a3t:data:*');
+  client.disconnect();
+  assert.deepEqual(left.map((k) => k.split(':').slice(0, 3).join(':')).sort(), ['a3t:data:blob', 'a3t:data:current', 'a3t:data:version'], 'states and results are dropped once written');
   const status = await runA3t('sweep', '--status', redis.url(0));
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^sweep [0-9a-f]{16}: 2\/2 done, 0 running, 0 waiting; elapsed \d+:\d\d, ETA 0:00\n$/);

@@ -4,7 +4,7 @@
 import type { Job } from 'bullmq';
 import { A3tError } from '../errors.js';
 import { type SweepJob, jobKey, runName } from './job.js';
-import { loadJobOutput, putBlob } from './job-store.js';
+import { dropJobOutput, loadJobOutput, putBlob } from './job-store.js';
 import { KEYS, type QueueLink } from './queue-link.js';
 import type { JobOutput } from './run-job.js';
 import { type SweepMeta, type SweepStatus, readSweepMeta, sweepStatus } from './status.js';
@@ -31,7 +31,7 @@ async function enqueue(link: QueueLink, jobs: SweepJob[]): Promise<void> {
     if (existing) {
       const state = await existing.getState();
       if (state === 'failed') await existing.retry('failed');
-      // Completed, but its results are gone (the data keys were deleted): run it again.
+      // Completed, but its results are gone (written into another report directory, then dropped): run it again.
       if (state === 'completed' && !(await loadJobOutput(link.redis, key))) await existing.remove();
       else continue;
     }
@@ -59,6 +59,7 @@ export async function runOnQueue(s: QueueSweep): Promise<void> {
       const out = await loadJobOutput(link.redis, key);
       if (!out) throw new A3tError('input', `run ${runName(job)} completed but its results are not in Redis at ${link.address.display}; run the same command again to rerun it`);
       s.onOutput(job, out);
+      await dropJobOutput(link.redis, key);
       pending.delete(key);
     }
     s.onStatus(await sweepStatus(link.queue, keys), meta);

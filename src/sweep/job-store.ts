@@ -35,6 +35,11 @@ export async function loadJobOutput(redis: Redis, key: string): Promise<JobOutpu
   return { result: JSON.parse(result.toString('utf8')) as RunResult, checkpoint: new Uint8Array(checkpoint), onnx: new Uint8Array(onnx) };
 }
 
+/** Drop the results once the coordinator has written them (a few MB a run, which Redis holds in memory). */
+export const dropJobOutput = async (redis: Redis, key: string): Promise<void> => {
+  await redis.del(KEYS.result(key));
+};
+
 export const putBlob = async (redis: Redis, sha: string, bytes: Uint8Array): Promise<void> => {
   await redis.set(KEYS.blob(sha), Buffer.from(bytes));
 };
