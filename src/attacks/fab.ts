@@ -81,12 +81,14 @@ export function projectLinf(t: Float64Array, wIn: Float64Array, bIn: number, d: 
   const sign = wt - bIn >= 0 ? 1 : -1;
   let b = bIn * sign;
   let b0 = 0;
+  // Branch-free where the sign of w decides (random signs made these loops misprediction-bound).
   for (let j = 0; j < n; j++) {
-    w[j] = wIn[j] * sign;
-    const a = w[j] < 0 ? 1 : 0;
-    d[j] = w[j] !== 0 ? a - t[j] : 0;
+    const wj = wIn[j] * sign;
+    const a = +(wj < 0);
+    w[j] = wj;
+    d[j] = (a - t[j]) * +(wj !== 0);
     p[j] = a - t[j] * (2 * a - 1);
-    b0 += w[j] * d[j];
+    b0 += wj * d[j];
   }
   b -= wt * sign;
   // Ascending p; the cumulative sums run over descending p.
@@ -105,7 +107,7 @@ export function projectLinf(t: Float64Array, wIn: Float64Array, bIn: number, d: 
   const c2 = b - b0 > 0 && !cl;
   if (cl) {
     const lambda = Math.max((b - sb[last]) / -s[last], 0);
-    for (let j = 0; j < n; j++) d[j] = (w[j] < 0 ? 1 : -1) * lambda;
+    for (let j = 0; j < n; j++) d[j] = -Math.sign(w[j]) * lambda;
   } else if (c2) {
     let lb = 0;
     let ub = n - 1;
@@ -116,9 +118,9 @@ export function projectLinf(t: Float64Array, wIn: Float64Array, bIn: number, d: 
       else ub = mid;
     }
     const lambda = Math.max((b - sb[lb]) / -s[lb], 0);
-    for (let j = 0; j < n; j++) d[j] = w[j] < 0 ? Math.min(lambda, d[j]) : Math.max(-lambda, d[j]);
+    // w < 0: min(λ, d) with d = 1 − t ≥ 0; w > 0: max(−λ, d) with d = −t ≤ 0; w = 0: 0.
+    for (let j = 0; j < n; j++) d[j] = -Math.sign(w[j]) * Math.min(lambda, Math.abs(d[j]));
   }
-  for (let j = 0; j < n; j++) if (w[j] === 0) d[j] = 0;
 }
 
 /** Breakpoints beyond the box's reach (AutoAttack's 1e12). */
