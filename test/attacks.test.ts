@@ -269,6 +269,11 @@ describe('Square (score-based)', () => {
     // 10 queries, /4 after 50, ... /128 after 4,000 (and /256, /512 beyond 6,000 and 8,000).
     const at = (it: number) => 0.8 / squareFraction(it, 0.8);
     assert.deepEqual([0, 10, 11, 50, 51, 200, 201, 500, 501, 1000, 1001, 2000, 2001, 4000, 4001, 4999, 6001, 8001].map(at), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 512]);
+    // SquareAttack's default rescales it to the budget: for 5,000 queries p_init/2 after 5, ... /512 after 4,000.
+    const rescaled = (it: number) => 0.8 / squareFraction(it, 0.8, 5000);
+    assert.deepEqual([0, 5, 6, 25, 26, 100, 101, 250, 251, 500, 501, 1000, 1001, 2000, 2001, 3000, 3001, 4000, 4001, 4999].map(rescaled), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 512]);
+    assert.equal(parseAttack('square:steps=1000').rescale, true);
+    assert.equal(ATTACKS.square.rescale, undefined);
     // √(p · 784) rounded: 25 pixels a side at the start (p = 0.8), 2 at query 4,999 (p = 0.8/128).
     assert.equal(squareSide(0, 0.8, [1, 28, 28]), 25);
     assert.equal(squareSide(4999, 0.8, [1, 28, 28]), 2);

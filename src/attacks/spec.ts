@@ -30,6 +30,8 @@ export interface AttackSpec {
   /** Targeted attacks descend the loss towards a target class: CE, or APGD-T's targeted DLR. */
   target: TargetMode;
   loss: 'ce' | 'dlr' | 'margin';
+  /** Square: its window schedule rescaled to `steps` queries (AutoAttack's SquareAttack default; its standard ensemble's 5,000 run unrescaled). */
+  rescale?: boolean;
   /** APGD: gradients averaged over this many draws of a model random at inference (expectation over transformation; default 1). */
   eot?: number;
   /** An ensemble's attacks, in order: each runs on the examples all before it left standing. */
@@ -99,6 +101,8 @@ export function parseAttack(text: string): AttackSpec {
     if (k === 'steps') {
       if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) throw bad(k, 'an integer from 1 to 10000', v);
       if (spec.routine === 'steps' && preset.name.startsWith('PGD') && !/(^|,)\s*step\s*=/.test(opts)) spec.stepSize = 2.5 / n;
+      // Another query budget: the window schedule follows it (SquareAttack's default).
+      if (spec.routine === 'square') spec.rescale = true;
       spec.steps = n;
     } else if (k === 'step') {
       if (!(n > 0 && n <= 10) || spec.routine !== 'steps') throw bad(k, 'a fraction of ε in (0, 10] (not for APGD or Square, which set their own)', v);

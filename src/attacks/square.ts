@@ -10,11 +10,12 @@ import type { DenseFirst } from '../model/network.js';
 import { LINF } from './norms.js';
 
 /**
- * AutoAttack's p at query `it`. Its schedule is written for 10,000 queries; its standard ensemble runs
- * 5,000 without rescaling it (resc_schedule=False), so p never falls below p_init/128 there. So here.
+ * AutoAttack's p at query `it`. Its schedule is written for 10,000 queries: the standard ensemble runs
+ * 5,000 without rescaling it (resc_schedule=False: p never falls below p_init/128 there); SquareAttack's
+ * default rescales it to the budget (`rescaleTo` queries).
  */
-export function squareFraction(it: number, pInit: number): number {
-  const i = it;
+export function squareFraction(it: number, pInit: number, rescaleTo?: number): number {
+  const i = rescaleTo ? Math.floor((it / rescaleTo) * 10000) : it;
   const steps: [number, number][] = [[10, 1], [50, 2], [200, 4], [500, 8], [1000, 16], [2000, 32], [4000, 64], [6000, 128], [8000, 256]];
   let div = 512;
   for (const [upTo, d] of steps) if (i <= upTo) {
@@ -25,8 +26,8 @@ export function squareFraction(it: number, pInit: number): number {
 }
 
 /** The L∞ window's side at query `it`: √(p·pixels per channel), at least 1, at most the image's side. */
-export function squareSide(it: number, pInit: number, [c, h, w]: readonly [number, number, number]): number {
-  const s = Math.max(Math.round(Math.sqrt((squareFraction(it, pInit) * c * h * w) / c)), 1);
+export function squareSide(it: number, pInit: number, [c, h, w]: readonly [number, number, number], rescaleTo?: number): number {
+  const s = Math.max(Math.round(Math.sqrt((squareFraction(it, pInit, rescaleTo) * c * h * w) / c)), 1);
   return Math.min(s, h, w);
 }
 

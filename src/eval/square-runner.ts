@@ -83,6 +83,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
       const margin = await marginsOf(model, x, data.labels, n);
       const standing = Uint8Array.from(margin, (m) => (m > 0 ? 1 : 0));
       const queries = spec.steps;
+      const rescaleTo = spec.rescale ? queries : undefined;
       const delta = new Float64Array(f);
       for (let r = 0; r < spec.restarts; r++) {
         const restartKey = fold(key, r);
@@ -116,7 +117,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
             continue;
           }
           // The block's windows and signs, the same for every example (AutoAttack draws one per query).
-          const { pattern, bandStart, band } = blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined);
+          const { pattern, bandStart, band } = blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined, rescaleTo);
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
@@ -139,7 +140,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           const signs = new Map(standingRows.map((i) => [i, uniform(fold(fold(blockKey, 1), id(i)), k * c)]));
           let active = standingRows;
           for (let q = 0; q < k && active.length; q++) {
-            const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT), image);
+            const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT, rescaleTo), image);
             const cand = new Float32Array(active.length * f);
             const u = shared.subarray(q * 5, (q + 1) * 5);
             const corner = (v: number, size: number) => Math.floor(v * (size - side));
@@ -213,10 +214,10 @@ function blockFeeds(
  * band of whole image rows holding each window (`band` pixels per channel, the block's largest window's
  * rows; 0 where the band would be over half the image and the plain form is cheaper).
  */
-function blockWindows(t: number, k: number, [c, h, w]: readonly [number, number, number], blockKey: Key, dense: boolean) {
+function blockWindows(t: number, k: number, [c, h, w]: readonly [number, number, number], blockKey: Key, dense: boolean, rescaleTo?: number) {
   const f = c * h * w;
   const pattern = new Float32Array(k * f);
-  const sides = Array.from({ length: k }, (_, q) => squareSide(t + q, SQUARE_P_INIT, [c, h, w]));
+  const sides = Array.from({ length: k }, (_, q) => squareSide(t + q, SQUARE_P_INIT, [c, h, w], rescaleTo));
   const tallest = Math.max(...sides);
   const band = dense && tallest * w * 2 <= h * w ? tallest * w : 0;
   const bandStart = new BigInt64Array(k * c);
