@@ -6,7 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Dataset } from '../src/data/dataset.js';
-import { type SweepJob, checkJobData, jobKey, makeJob, parseJob } from '../src/sweep/job.js';
+import { type SweepJob, checkJobData, dataPrintOf, jobKey, makeJob, parseJob } from '../src/sweep/job.js';
 import { parseQueueAddress } from '../src/sweep/queue-address.js';
 import { parseSweepSpec, sweepJobs } from '../src/sweep/spec.js';
 import { statusLine } from '../src/sweep/status.js';
@@ -132,4 +132,15 @@ test('the status line: jobs by state, samples/s per worker, elapsed time and the
   assert.equal(statusLine(status, meta, 60_000), '2/8 done, 2 running, 4 waiting; a:1 4,200 samples/s, b:2 3,900 samples/s; elapsed 1:00, ETA 1:40');
   assert.equal(statusLine({ ...status, progress: 0, workers: {} }, meta, 5_000), '2/8 done, 2 running, 4 waiting; elapsed 0:05, ETA --:--');
   assert.match(statusLine({ ...status, failed: 1 }, { ...meta, finished: 30_000 }, 99_000), /, 1 FAILED; .*elapsed 0:30, ETA 0:50$/);
+});
+
+test("a data print: a split that indexes another's rows prints like the same rows stored in order", () => {
+  const pixels = Uint8Array.from({ length: 6 * 4 }, (_, i) => (i * 37) % 251);
+  const labels = Uint8Array.of(1, 2, 3);
+  const rows = Int32Array.of(4, 0, 2);
+  const copied = Uint8Array.from([...rows].flatMap((r) => [...pixels.subarray(r * 4, r * 4 + 4)]));
+  const test = { pixels: Uint8Array.of(9, 9, 9, 9), labels: Uint8Array.of(0), count: 1, features: 4 };
+  const print = (train: Dataset['train']) => dataPrintOf({ train, test } as unknown as Dataset);
+  assert.equal(print({ pixels, rows, labels, count: 3, features: 4 }), print({ pixels: copied, labels, count: 3, features: 4 }));
+  assert.notEqual(print({ pixels, rows: Int32Array.of(0, 4, 2), labels, count: 3, features: 4 }), print({ pixels: copied, labels, count: 3, features: 4 }));
 });
