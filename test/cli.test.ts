@@ -123,6 +123,15 @@ test('a3t eval reports each attack over ε, the worst case, and writes JSON, Mar
   assert.equal(readFileSync(join(out, 'eval.json'), 'utf8'), before);
 });
 
+test('a3t eval takes the ball from attacks that name their norm (ε grid and bounds in L2)', () => {
+  const out = join(tmp, 'eval-l2');
+  const r = a3t('eval', trained('plain'), '--eps', '0,2', '--count', '64', '--attacks', 'pgd-10:norm=l2', '--no-checks', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  assert.equal(j.norm, 'l2');
+  assert.ok(j.attacks[0].accuracy[1] < j.clean);
+});
+
 test('a3t eval --input-noise makes the model random, and EOT attacks it; on a deterministic model it says EOT is moot', () => {
   const out = join(tmp, 'eval-noise');
   const r = a3t('eval', trained('at'), '--eps', '0,0.1', '--count', '64', '--attacks', 'apgd-ce:steps=10,eot=4', '--input-noise', '0.3', '--no-checks', '--out', out);

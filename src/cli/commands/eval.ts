@@ -108,10 +108,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   // --norm sets the ball of the attacks that do not name one.
   const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...withNorm(spec, norm), name: `${spec.name} (L2)` }));
   if (attacks.length === 0) throw usageError('--attacks lists no attack');
-  const epsilons = (p.flags.eps as number[]) ?? GRIDS[norm];
+  // The ball is the attacks' (an attack may name its own norm); robustness() refuses a mixed suite.
+  const ball = attacks[0].norm;
+  const epsilons = (p.flags.eps as number[]) ?? GRIDS[ball];
   const data = loadDataset((p.flags.data as string) ?? undefined);
-  const bound = NORMS[norm].largest(data.test.features);
-  if (epsilons.some((e) => e > bound)) throw usageError(`--eps must be in [0, ${+bound.toFixed(1)}] for ${norm}, got ${epsilons.join(',')}`);
+  const bound = NORMS[ball].largest(data.test.features);
+  if (epsilons.some((e) => e > bound)) throw usageError(`--eps must be in [0, ${+bound.toFixed(1)}] for ${ball}, got ${epsilons.join(',')}`);
   const isDir = existsSync(path) && statSync(path).isDirectory();
   const out = (p.flags.out as string) ?? (isDir ? join(path, 'eval') : path.endsWith('.onnx') ? path.replace(/\.onnx$/, '-eval') : join(dirname(path), 'eval'));
   const taken = Object.values(FILES).filter((f) => existsSync(join(out, f)));
