@@ -80,6 +80,14 @@ export function onSphere(x: Float32Array, delta: Float64Array, eps: number, out:
   for (let j = 0; j < delta.length; j++) out[j] = Math.min(1, Math.max(0, x[j] + delta[j] * k));
 }
 
+/** Scratch for one window's new pattern, per side (a query's candidates are made one example at a time). */
+const freshCache = new Map<number, Float64Array>();
+const freshPattern = (s: number): Float64Array => {
+  let f = freshCache.get(s);
+  if (!f) freshCache.set(s, (f = new Float64Array(s * s)));
+  return f;
+};
+
 export interface SquareQueryL2 {
   side: number;
   /** Window 1 (gets the new pattern) and window 2 (emptied): top-left corners. */
@@ -105,22 +113,15 @@ export function squareCandidateL2(x: Float32Array, best: Float32Array, eps: numb
   }
   const e = squareEta(s);
   const in1 = (i: number, j: number) => i >= row1 && i < row1 + s && j >= col1 && j < col1 + s;
-  const fresh = new Float64Array(s * s);
+  const fresh = freshPattern(s);
   const budget = Math.max(eps * eps - image, 0) / c;
   for (let ch = 0; ch < c; ch++) {
     const base = ch * h * w;
-    // ‖delta‖ over window 1, and over windows 1 ∪ 2, in this channel.
+    // ‖delta‖ over window 1, and over windows 1 ∪ 2 (window 2's pixels outside window 1 added), in this channel.
     let w1 = 0;
-    let both = 0;
-    for (let i = 0; i < h; i++)
-      for (let j = 0; j < w; j++) {
-        const a = in1(i, j);
-        const b = i >= row2 && i < row2 + s && j >= col2 && j < col2 + s;
-        if (!a && !b) continue;
-        const v = delta[base + i * w + j];
-        if (a) w1 += v * v;
-        both += v * v;
-      }
+    for (let i = row1; i < row1 + s; i++) for (let j = col1; j < col1 + s; j++) w1 += delta[base + i * w + j] ** 2;
+    let both = w1;
+    for (let i = row2; i < row2 + s; i++) for (let j = col2; j < col2 + s; j++) if (!in1(i, j)) both += delta[base + i * w + j] ** 2;
     w1 = Math.sqrt(w1);
     let norm = 0;
     for (let i = 0; i < s; i++)

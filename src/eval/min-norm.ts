@@ -65,10 +65,10 @@ export async function minimumNorms(model: Model, bench: AttackBench, suite: Robu
     // The radius the attack runs at is a float32: the bracket moves to exactly that value.
     const mid = Float64Array.from(searched, (i) => Math.fround((lo[i] + hi[i]) / 2));
     const fooled = new Uint8Array(searched.length);
+    const index = new Map(searched.map((i, j) => [i, j]));
     for (const spec of fixed) {
       const rows = searched.filter((_, j) => !fooled[j]);
       if (!rows.length) break;
-      const index = new Map(searched.map((i, j) => [i, j]));
       const r = await bench.resultOn(model, spec, rows, Float32Array.from(rows, (i) => mid[index.get(i)!]), `bisection ${s}`);
       rows.forEach((i, k) => !r.robust[k] && (fooled[index.get(i)!] = 1));
       if (r.minNorm) rows.forEach((i, k) => (found[i] = Math.min(found[i], r.minNorm![k])));

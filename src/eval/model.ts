@@ -23,6 +23,7 @@ export interface Architecture {
   /**
    * Where the first layer is dense (x·W + b on the rows): like trace, but W [inputs, units], b and the rest
    * of the network (from W's output to logits) apart, so a change of a few pixels can update x·W cheaply.
+   * Trap: a wrapper that changes the logits (maskedModel, noisyModel) must drop it, or attacks bypass it.
    */
   traceDenseFirst?(): DenseFirst;
 }

@@ -139,9 +139,11 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           const shared = uniform(fold(blockKey, 0), k * 5);
           const signs = new Map(standingRows.map((i) => [i, uniform(fold(fold(blockKey, 1), id(i)), k * c)]));
           let active = standingRows;
+          // One buffer for every query's candidates (the standing rows only shrink).
+          const candidates = new Float32Array(active.length * f);
           for (let q = 0; q < k && active.length; q++) {
             const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT, rescaleTo), image);
-            const cand = new Float32Array(active.length * f);
+            const cand = candidates.subarray(0, active.length * f);
             const u = shared.subarray(q * 5, (q + 1) * 5);
             const corner = (v: number, size: number) => Math.floor(v * (size - side));
             const window = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5 };
