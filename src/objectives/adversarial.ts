@@ -86,7 +86,8 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
         metrics['dacc.clean'] = fractionPositive(lClean);
         metrics['dacc.adv'] = fractionPositive(o.neg(lAdv));
       }
-      losses.classifier = o.add(o.mul(ceClean, alpha), rest);
+      // α = 0 (PGD-AT) leaves the clean pass out of the gradient: its forward pass still gives acc.clean.
+      losses.classifier = alpha > 0 ? o.add(o.mul(ceClean, alpha), rest) : rest;
       metrics['loss.classifier'] = losses.classifier;
       const partial = splitClean ? { classifier: { rest, known: Object.fromEntries(names.map((n, i) => [n, known[i]])) } } : undefined;
       return { losses, metrics, partial };
