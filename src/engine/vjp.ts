@@ -35,6 +35,10 @@ const mask = (cond: Tensor, g: Tensor): Tensor => o.where(cond, g, 0);
 // parameter gradient): its mask (ReLU) or slope (leaky ReLU) is built once per node and reused.
 const masks = new WeakMap<Tensor, Tensor>();
 const positive = (y: Tensor): Tensor => masks.get(y) ?? masks.set(y, o.greater(y.inputs[0], 0)).get(y)!;
+// ReLU's mask as 0/1 floats, multiplied in: ONNX Runtime's Where with a broadcast zero runs on one thread
+// (5.3 ms for [128, 32, 28, 28] against Mul's 1.2 ms; the Cast is paid once per forward pass).
+const ones = new WeakMap<Tensor, Tensor>();
+const positiveOnes = (y: Tensor): Tensor => ones.get(y) ?? ones.set(y, o.cast(positive(y), y.dtype)).get(y)!;
 const slopes = new WeakMap<Tensor, Tensor>();
 function slope(y: Tensor, negative: number): Tensor {
   let s = slopes.get(y);
@@ -103,7 +107,7 @@ export const VJP: Record<string, VjpRule> = {
   exp: (y, g) => [o.mul(g, y)],
   log: (y, g) => [o.div(g, y.inputs[0])],
   sqrt: (y, g) => [o.div(g, o.mul(y, 2))],
-  relu: (y, g) => [o.where(positive(y), g, 0)],
+  relu: (y, g) => [o.mul(g, positiveOnes(y))],
   leakyRelu: (y, g) => [o.mul(g, slope(y, y.attrs.alpha as number))],
   sigmoid: (y, g) => [o.mul(g, o.mul(y, o.sub(1, y)))],
   tanh: (y, g) => [o.mul(g, o.sub(1, o.mul(y, y)))],
