@@ -8,7 +8,7 @@ const opt = (name: string, dflt: string) => (argv.includes(`--${name}`) ? argv[a
 const model = opt('model', 'cnn-small');
 const objective = opt('objective', 'pgd-at') as keyof typeof OBJECTIVES;
 const top = Number(opt('top', '12'));
-const p = await profileStep({ model, objective, threads: Number(opt('threads', '2')), seconds: Number(opt('seconds', '5')) });
+const p = await profileStep({ model, objective, threads: Number(opt('threads', '2')), seconds: Number(opt('seconds', '5')), convolutions: opt('convolutions', 'auto') as 'auto' | 'standard' });
 console.log(`${model} ${objective}: ${p.samplesPerSecond.toFixed(0)} samples/s (profiled, so slower than the bench)`);
 console.log(`per step: ${p.perStep.wallMs.toFixed(2)} ms wall, ${p.perStep.kernelMs.toFixed(2)} ms in kernels, ${p.perStep.calls} kernel calls`);
 console.log('\nby op type (ms per step, share of kernel time):');

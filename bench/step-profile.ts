@@ -30,14 +30,14 @@ export interface StepProfile {
   byShape: Array<{ op: string; shapes: string; usPerCall: number; callsPerStep: number; share: number }>;
 }
 
-export async function profileStep(opts: { model: string; objective: keyof typeof OBJECTIVES; threads: number; seconds: number }): Promise<StepProfile> {
+export async function profileStep(opts: { model: string; objective: keyof typeof OBJECTIVES; threads: number; seconds: number; convolutions?: 'auto' | 'standard' }): Promise<StepProfile> {
   const [B, K] = [128, 4];
   const spec = presetNetwork(opts.model, { image: [1, 28, 28], classes: 10 });
   const model = { classifier: spec, discriminator: paperDiscriminator(network(spec).featureSize) };
   const make = OBJECTIVES[opts.objective];
   if (!make) throw new Error(`objective must be one of ${Object.keys(OBJECTIVES).join(', ')}, got ${opts.objective}`);
   const prefix = join(tmpdir(), `a3t-profile-${process.pid}`);
-  const step = await compileStep({ objective: make(), model, batchSize: B, maxSteps: K, threads: opts.threads, profilePrefix: prefix });
+  const step = await compileStep({ objective: make(), model, batchSize: B, maxSteps: K, threads: opts.threads, profilePrefix: prefix, convolutions: opts.convolutions });
   step.init(keyFromSeed(1));
   const x = uniform(keyFromSeed(4), K * B * 784);
   const y = BigInt64Array.from({ length: K * B }, (_, i) => BigInt(i % 10));

@@ -10,6 +10,7 @@ export function nodeBackend(): Backend {
     name: 'onnxruntime-node',
     ort: ort as unknown as OrtModule,
     preallocate: true,
+    blockedKernels: true,
     sessionOptions: (threads) => ({ intraOpNumThreads: threads ?? os.availableParallelism() }),
     profileFile(given) {
       const prefix = resolve(given);

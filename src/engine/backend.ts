@@ -19,6 +19,8 @@ export interface Backend {
   readonly preallocate: boolean;
   /** Session options for `threads` intra-op threads (undefined: the backend's default). */
   sessionOptions(threads: number | undefined): InferenceSession.SessionOptions;
+  /** Whether the runtime may have ONNX Runtime's blocked (NCHWc) convolution kernels (compile probes for them). */
+  readonly blockedKernels?: boolean;
   /** When given, every session run goes through it (the WebGPU build aborts when runs overlap). */
   serialize?<T>(run: () => Promise<T>): Promise<T>;
   /** The file a session's profile went to, once ended (Node only). */

@@ -1,102 +1,10 @@
 // ONNX emission: the traced graph as a ModelProto (opset 18), one table entry per op.
 import type { ConvAttrs, PoolAttrs } from './conv.js';
-import { ProtoWriter } from './protobuf.js';
-import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
+import { type Attr, type EmittedModel, Emitter, ONNX_DTYPE, type ValueInfo, finishModel, valueInfo } from './onnx-emitter.js';
+import { type Lowering, Layouts, STANDARD, emitBlocked } from './nchwc.js';
+import { type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
 
-export const OPSET = 18;
-const IR_VERSION = 8;
-const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9, float64: 11 };
-
-type Attr = { name: string } & ({ i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { g: ProtoWriter });
-
-export interface ValueInfo {
-  name: string;
-  shape: Shape;
-  dtype: DType;
-}
-
-export interface EmittedModel {
-  bytes: Uint8Array;
-  inputs: ValueInfo[];
-  outputs: ValueInfo[];
-  nodeCount: number;
-}
-
-/** Encode a tensor's values in ONNX raw (little-endian) layout. */
-function rawData(dtype: DType, values: ArrayLike<number>): Uint8Array {
-  switch (dtype) {
-    case 'float32':
-      return new Uint8Array(Float32Array.from(values).buffer);
-    case 'float64':
-      return new Uint8Array(Float64Array.from(values).buffer);
-    case 'int64':
-      return new Uint8Array(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer);
-    case 'bool':
-      return Uint8Array.from(values, (v) => (v ? 1 : 0));
-  }
-}
-
-function tensorProto(name: string, dtype: DType, dims: readonly number[], values: ArrayLike<number>): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const d of dims) w.int(1, d);
-  return w.int(2, ONNX_DTYPE[dtype]).string(8, name).bytes(9, rawData(dtype, values));
-}
-
-function valueInfo(v: ValueInfo): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().int(1, ONNX_DTYPE[v.dtype]).message(2, shape);
-  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
-}
-
-function attribute(a: Attr): ProtoWriter {
-  const w = new ProtoWriter().string(1, a.name);
-  if ('i' in a) return w.int(3, a.i).int(20, 2);
-  if ('f' in a) return w.float(2, a.f).int(20, 1);
-  if ('s' in a) return w.string(4, a.s).int(20, 3);
-  if ('g' in a) return w.message(6, a.g).int(20, 5);
-  for (const v of a.ints) w.int(8, v);
-  return w.int(20, 7);
-}
-
-class Emitter {
-  readonly graph = new ProtoWriter();
-  nodeCount = 0;
-  private consts = new Map<string, string>();
-  private tmp = 0;
-
-  /** `prefix` keeps a subgraph's names apart from its outer graph's. */
-  constructor(readonly prefix = '') {}
-
-  node(op: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Attr[] = []): void {
-    const w = new ProtoWriter();
-    for (const i of inputs) w.string(1, i);
-    for (const o of outputs) w.string(2, o);
-    w.string(3, `${this.prefix}n${this.nodeCount++}_${op}`).string(4, op);
-    for (const a of attrs) w.message(5, attribute(a));
-    this.graph.message(1, w);
-  }
-
-  initializer(name: string, dtype: DType, dims: readonly number[], values: ArrayLike<number>): void {
-    this.graph.message(5, tensorProto(name, dtype, dims, values));
-  }
-
-  /** A small shared constant (shapes, axes, scalars). */
-  small(dtype: DType, dims: readonly number[], values: readonly number[]): string {
-    const key = `${dtype}|${dims.join(',')}|${values.join(',')}`;
-    let name = this.consts.get(key);
-    if (!name) {
-      name = `${this.prefix}c${this.consts.size}`;
-      this.consts.set(key, name);
-      this.initializer(name, dtype, dims, values);
-    }
-    return name;
-  }
-
-  temp(): string {
-    return `${this.prefix}tmp${this.tmp++}`;
-  }
-}
+export { type EmittedModel, OPSET, type ValueInfo } from './onnx-emitter.js';
 
 type Emit = (e: Emitter, t: Tensor, ins: string[], out: string) => void;
 
@@ -293,32 +201,35 @@ function reduceEmit(op: string): Emit {
 
 /**
  * Emit the nodes computing `outputs` into `e`. `bind` names the value of each input node (and may
- * emit nodes producing it); constants become initializers. Returns each output's value name.
+ * emit nodes producing it); constants become initializers. With a blocked lowering, convolutions and
+ * the ops between them run on blocked values (nchwc.ts). Returns each output's value name.
  */
-function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: (t: Tensor) => string): Map<string, string> {
+function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: (t: Tensor) => string, lowering: Lowering): Map<string, string> {
   const names = Object.keys(outputs);
   if (names.length === 0) throw new ShapeError('onnx: a graph needs at least one output');
-  const valueName = new Map<number, string>();
   const outputOf = new Map<number, string>();
   for (const n of names) {
     const t = outputs[n];
     if (t.op !== 'input' && t.op !== 'constant' && !outputOf.has(t.id)) outputOf.set(t.id, n);
   }
+  const values = new Layouts(e, lowering.block, (t) => outputOf.get(t.id));
   for (const t of topoSort(names.map((n) => outputs[n]))) {
-    if (t.op === 'input') valueName.set(t.id, bind(t));
+    if (t.op === 'input') values.setStandard(t, bind(t));
     else if (t.op === 'constant') {
       const name = `${e.prefix}k${t.id}`;
       e.initializer(name, t.dtype, t.shape as number[], t.attrs.value as Float64Array);
-      valueName.set(t.id, name);
+      values.setStandard(t, name);
     } else {
       const emit = EMIT[t.op];
       if (!emit) throw new ShapeError(`onnx: no emission rule for op '${t.op}'`);
-      const out = outputOf.get(t.id) ?? `${e.prefix}v${t.id}`;
-      emit(e, t, t.inputs.map((i) => valueName.get(i.id)!), out);
-      valueName.set(t.id, out);
+      const rule = (u: Tensor, ins: string[], out: string) => emit(e, u, ins, out);
+      if (lowering.block && emitBlocked(values, t, rule)) continue;
+      const out = values.nameFor(t);
+      emit(e, t, t.inputs.map((i) => values.plain(i)), out);
+      values.setStandard(t, out);
     }
   }
-  return new Map(names.map((n) => [n, valueName.get(outputs[n].id)!]));
+  return new Map(names.map((n) => [n, values.plain(outputs[n])]));
 }
 
 /** Checks that distinct input nodes have distinct names; returns the name. */
@@ -334,21 +245,8 @@ function inputNamer(outputs: Readonly<Record<string, Tensor>>) {
   };
 }
 
-function finishModel(e: Emitter, inputs: ValueInfo[], outputs: ValueInfo[], graphName: string): EmittedModel {
-  e.graph.string(2, graphName);
-  for (const i of inputs) e.graph.message(11, valueInfo(i));
-  for (const o of outputs) e.graph.message(12, valueInfo(o));
-  const model = new ProtoWriter()
-    .int(1, IR_VERSION)
-    .string(2, 'a3t')
-    .string(3, '0.1.0')
-    .message(7, e.graph)
-    .message(8, new ProtoWriter().string(1, '').int(2, OPSET));
-  return { bytes: model.finish(), inputs, outputs, nodeCount: e.nodeCount };
-}
-
 /** Emit the graph that computes `outputs` (by name) from the inputs it reaches. */
-export function emitOnnx(outputs: Readonly<Record<string, Tensor>>, graphName = 'a3t'): EmittedModel {
+export function emitOnnx(outputs: Readonly<Record<string, Tensor>>, graphName = 'a3t', lowering: Lowering = STANDARD): EmittedModel {
   const e = new Emitter();
   const inputs: ValueInfo[] = [];
   const name = inputNamer(outputs);
@@ -356,7 +254,7 @@ export function emitOnnx(outputs: Readonly<Record<string, Tensor>>, graphName = 
     const n = name(t);
     if (!inputs.some((i) => i.name === n)) inputs.push({ name: n, shape: t.shape, dtype: t.dtype });
     return n;
-  });
+  }, lowering);
   for (const [n, v] of values) if (v !== n) e.node('Identity', [v], [n]);
   const outInfo = Object.keys(outputs).map((n) => ({ name: n, shape: outputs[n].shape, dtype: outputs[n].dtype }));
   return finishModel(e, inputs, outInfo, graphName);
@@ -377,7 +275,7 @@ export const STEPS_DIM = 'steps';
  * shape ['steps', ...shape]; outputs are the carried state after the last step (named `<name>__next`)
  * and each per-step output stacked the same way.
  */
-export function emitLoopOnnx(spec: LoopSpec, graphName = 'a3t-loop'): EmittedModel {
+export function emitLoopOnnx(spec: LoopSpec, graphName = 'a3t-loop', lowering: Lowering = STANDARD): EmittedModel {
   const carried = Object.keys(spec.carried);
   const body = new Emitter('b_');
   const stacked: ValueInfo[] = [];
@@ -397,7 +295,7 @@ export function emitLoopOnnx(spec: LoopSpec, graphName = 'a3t-loop'): EmittedMod
       body.node('Gather', [n, 'iter'], [`${n}@step`], [{ name: 'axis', i: 0 }]);
     }
     return `${n}@step`;
-  });
+  }, lowering);
   for (const [n, v] of values) if (v !== n) body.node('Identity', [v], [n]);
   body.node('Identity', ['cond'], ['cond@out']);
   for (const c of carried) if (!state.some((s) => s.name === c)) throw new ShapeError(`onnx: carried state '${c}' is not an input of the step`);
@@ -424,9 +322,10 @@ export function emitLoopOnnx(spec: LoopSpec, graphName = 'a3t-loop'): EmittedMod
   const finals = carried.map((c) => `${c}__next`);
   main.node('Loop', ['steps@count', '', ...carried], [...finals, ...outNames], [{ name: 'body', g: body.graph }]);
   main.nodeCount += body.nodeCount;
+  for (const [op, n] of Object.entries(body.opCounts)) main.opCounts[op] = (main.opCounts[op] ?? 0) + n;
   const outInfo: ValueInfo[] = [
     ...stateInfo.map((s) => ({ ...s, name: `${s.name}__next` })),
     ...outNames.map((n) => ({ name: n, shape: [STEPS_DIM, ...spec.outputs[n].shape], dtype: spec.outputs[n].dtype })),
   ];
-  return finishModel(main, [...stateInfo, ...stacked], outInfo, graphName);
+  return finishModel(main, [...stateInfo, ...stacked], outInfo, graphName, new Set([...main.domains, ...body.domains]));
 }

@@ -3,6 +3,7 @@
 // between two buffer sets; elsewhere (onnxruntime-web) each run's state outputs become the next inputs.
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { type Backend, activeBackend } from './backend.js';
+import { blockProbe } from './nchwc.js';
 import { type EmittedModel, type ValueInfo, emitLoopOnnx, emitOnnx } from './onnx.js';
 import { type DType, type Shape, type Tensor, ShapeError, showShape, staticSize } from './tensor.js';
 
@@ -31,6 +32,12 @@ export interface CompileOptions {
    * shape ['steps', ...shape], and every output comes back stacked the same way.
    */
   loop?: boolean;
+  /**
+   * How convolutions are emitted: 'auto' (default) uses ONNX Runtime's blocked (NCHWc) kernels where the
+   * backend has them (onnxruntime-node on x86), 'standard' only standard ONNX operators. Both compute the
+   * same functions; they differ in float rounding.
+   */
+  convolutions?: 'auto' | 'standard';
 }
 
 const nextName = (name: string) => `${name}__next`;
@@ -80,6 +87,8 @@ export class Program {
     stateNames: readonly string[],
     readonly nodeCount: number,
     readonly backend: Backend,
+    /** Nodes per operator in the compiled model (blocked convolutions show as 'com.microsoft.nchwc.Conv'). */
+    readonly opCounts: Readonly<Record<string, number>>,
     private readonly profilePrefix?: string,
   ) {
     this.inputs = model.inputs;
@@ -177,16 +186,44 @@ export class Program {
   }
 }
 
+const blockSizes = new WeakMap<Backend, Promise<number>>();
+
+/**
+ * The NCHWc block size of the backend's blocked convolution kernels (8 with AVX2, 16 with AVX-512), read
+ * from the runtime itself by reordering a 4-channel tensor; 0 where it has none.
+ */
+export function blockSize(backend: Backend): Promise<number> {
+  let known = blockSizes.get(backend);
+  if (!known) {
+    known = (async () => {
+      if (!backend.blockedKernels) return 0;
+      try {
+        const session = await backend.ort.InferenceSession.create(blockProbe().bytes, backend.sessionOptions(1));
+        const out = await session.run({ x: new backend.ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+        await session.release();
+        const block = out.y.dims[1];
+        return block >= 8 && (block & (block - 1)) === 0 ? block : 0;
+      } catch {
+        return 0;
+      }
+    })();
+    blockSizes.set(backend, known);
+  }
+  return known;
+}
+
 /** Trace → ONNX → session. State inputs must have static shapes. */
 export async function compile(opts: CompileOptions): Promise<Program> {
   const outputs: Record<string, Tensor> = { ...(opts.outputs ?? {}) };
   const state = opts.state ?? {};
   for (const name of Object.keys(state)) if (name in outputs) throw new ShapeError(`compile: '${name}' is both state and an output`);
+  const backend = await activeBackend();
+  const lowering = { block: opts.convolutions === 'standard' ? 0 : await blockSize(backend) };
   let model: EmittedModel;
-  if (opts.loop) model = emitLoopOnnx({ outputs, carried: state });
+  if (opts.loop) model = emitLoopOnnx({ outputs, carried: state }, undefined, lowering);
   else {
     for (const [name, next] of Object.entries(state)) outputs[nextName(name)] = next;
-    model = emitOnnx(outputs);
+    model = emitOnnx(outputs, undefined, lowering);
   }
   for (const [name, next] of Object.entries(state)) {
     const info = model.inputs.find((i) => i.name === name);
@@ -196,7 +233,6 @@ export async function compile(opts: CompileOptions): Promise<Program> {
   }
   const threads = opts.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`compile: threads must be a positive integer, got ${threads}`);
-  const backend = await activeBackend();
   const session = await backend.ort.InferenceSession.create(model.bytes, {
     ...backend.sessionOptions(threads),
     interOpNumThreads: 1,
@@ -205,5 +241,5 @@ export async function compile(opts: CompileOptions): Promise<Program> {
     enableProfiling: !!opts.profilePrefix,
     profileFilePrefix: opts.profilePrefix,
   });
-  return new Program(session, model, Object.keys(state), model.nodeCount, backend, opts.profilePrefix);
+  return new Program(session, model, Object.keys(state), model.nodeCount, backend, model.opCounts, opts.profilePrefix);
 }

@@ -20,6 +20,8 @@ export interface StepOptions {
   maxSteps?: number;
   threads?: number;
   profilePrefix?: string;
+  /** How convolutions are emitted (see CompileOptions.convolutions). */
+  convolutions?: 'auto' | 'standard';
 }
 
 export interface TrainStep {
@@ -201,7 +203,7 @@ export async function compileStep(opts: StepOptions): Promise<TrainStep> {
   const { groups, state, metrics, noiseInputs, slotInputs } = traceStep(opts);
   const xSize = batchSize * network(opts.model.classifier).features;
   const metricNames = Object.keys(metrics).sort();
-  const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true });
+  const program = await compile({ outputs: metrics, state, threads: opts.threads, profilePrefix: opts.profilePrefix, loop: true, convolutions: opts.convolutions });
   const noiseBuffers = noiseInputs.map((n) => new Float32Array(n.size * maxSteps));
   const stepBuf = new Float32Array(maxSteps);
   const usesStep = program.feeds.some((f) => f.name === 'step');
