@@ -35,7 +35,8 @@ test('the block size is read from ONNX Runtime: 16 with AVX-512, 8 with AVX2, an
 // Channel counts are multiples of 16, so every case is eligible with either block size.
 // `convs`: blocked Conv nodes in the graph of the value and its gradients — per layer 1 forward, stride_h·stride_w
 // phases of the input gradient (where eligible), 1 weight gradient over the batch (input channels ≥ 4).
-const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: number }> = [
+// `absent`: standard operators the blocked emission must not need (a ReLU the convolution applies itself).
+const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: number; absent?: string[] }> = [
   {
     label: 'stride 1, pad 1, bias',
     covers: [],
@@ -61,12 +62,13 @@ const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: numb
     convs: 11, // 1 + 3·3 + 1
   },
   {
-    label: 'three input channels (standard-layout input), kernel 5, pad 2',
+    label: 'three input channels (standard-layout input), kernel 5, pad 2, the ReLU applied by the convolution',
     covers: [],
     inputs: [{ name: 'x', shape: [4, 3, 12, 12] }, { name: 'w', shape: [16, 3, 5, 5] }, { name: 'b', shape: [16] }],
     build: ({ x, w, b }) => o.relu(o.conv2d(x, w, b, { pads: 2 })),
     blocked: ['Conv'],
     convs: 1, // forward only: 3 output channels and a batch of 3 for the weight gradient stay standard
+    absent: ['Relu'],
   },
   {
     label: 'dilation 2, strides [1, 2] (dilated: forward blocked, gradient standard)',
@@ -75,6 +77,15 @@ const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: numb
     build: ({ x, w }) => o.conv2d(x, w, undefined, { dilations: 2, strides: [1, 2], pads: 1 }),
     blocked: ['Conv'],
     convs: 2, // forward + weight gradient; the dilated input gradient stays standard
+  },
+  {
+    label: 'a leaky ReLU (slope 0.1) applied by the convolution',
+    covers: [],
+    inputs: [{ name: 'x', shape: [4, 16, 6, 6] }, { name: 'w', shape: [16, 16, 3, 3] }],
+    build: ({ x, w }) => o.leakyRelu(o.conv2d(x, w, undefined, { pads: 1 }), 0.1),
+    blocked: ['Conv'],
+    convs: 3, // 1 + 1 + 1
+    absent: ['LeakyRelu'],
   },
   {
     label: 'a named batch',
@@ -88,7 +99,7 @@ const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: numb
   {
     // conv → ReLU → max-pool → conv → ReLU → flatten → dense: masks, pools and bias gradients on blocked
     // values, layouts changed at the flatten.
-    label: 'a small CNN: ReLU masks, max-pool, bias gradients and the flatten between layouts',
+    label: 'a small CNN: ReLU masks, max-pool, bias gradients and the flatten between layouts, ReLUs applied by the convolutions',
     covers: [],
     inputs: [
       { name: 'x', shape: [4, 1, 12, 12] },
@@ -105,6 +116,7 @@ const CONV_CASES: Array<OpCase & { label: string; blocked: string[]; convs: numb
     },
     blocked: ['Conv', 'MaxPool', 'ReorderInput', 'ReorderOutput'],
     convs: 7, // conv1 forward; conv2 1 + 4 + 1
+    absent: ['Relu'],
   },
 ];
 
@@ -128,6 +140,7 @@ for (const c of CONV_CASES) {
       else {
         for (const op of c.blocked) assert.ok(blocked.includes(op), `${c.label}: expected blocked ${op} nodes, got ${blocked.join(', ') || 'none'}`);
         assert.equal(program.opCounts[`${NCHWC}.Conv`], c.convs, `${c.label}: blocked Conv nodes`);
+        for (const op of c.absent ?? []) assert.equal(program.opCounts[op], undefined, `${c.label}: no ${op} nodes`);
       }
       const got = await program.run(ortFeeds);
       ['out', ...names.map((n) => `d_${n}`)].forEach((k, j) => {

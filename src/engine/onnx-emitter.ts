@@ -8,7 +8,7 @@ export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9
 /** ONNX Runtime's blocked-layout (NCHWc) kernels, x86 builds of onnxruntime-node only. */
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
-export type Attr = { name: string } & ({ i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { g: ProtoWriter });
+export type Attr = { name: string } & ({ i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] } | { g: ProtoWriter });
 
 export interface ValueInfo {
   name: string;
@@ -58,6 +58,10 @@ function attribute(a: Attr): ProtoWriter {
   if ('f' in a) return w.float(2, a.f).int(20, 1);
   if ('s' in a) return w.string(4, a.s).int(20, 3);
   if ('g' in a) return w.message(6, a.g).int(20, 5);
+  if ('floats' in a) {
+    for (const v of a.floats) w.float(7, v);
+    return w.int(20, 6);
+  }
   for (const v of a.ints) w.int(8, v);
   return w.int(20, 7);
 }

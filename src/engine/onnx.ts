@@ -212,8 +212,11 @@ function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: 
     const t = outputs[n];
     if (t.op !== 'input' && t.op !== 'constant' && !outputOf.has(t.id)) outputOf.set(t.id, n);
   }
-  const values = new Layouts(e, lowering.block, (t) => outputOf.get(t.id));
-  for (const t of topoSort(names.map((n) => outputs[n]))) {
+  const order = topoSort(names.map((n) => outputs[n]));
+  const users = new Map<number, Tensor[]>();
+  for (const t of order) for (const i of new Set(t.inputs)) users.set(i.id, [...(users.get(i.id) ?? []), t]);
+  const values = new Layouts(e, lowering.block, (t) => outputOf.get(t.id), (t) => users.get(t.id) ?? []);
+  for (const t of order) {
     if (t.op === 'input') values.setStandard(t, bind(t));
     else if (t.op === 'constant') {
       const name = `${e.prefix}k${t.id}`;
