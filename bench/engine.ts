@@ -1,6 +1,7 @@
 // Engine benchmark: the paper's A3T and plain training steps (batch 128) in a3t, TensorFlow.js (wasm)
-// and PyTorch, side by side in one run; the GEMM ceiling ONNX Runtime reaches on the step's shapes; and a
-// PGD-AT step (10 PGD steps) of the CNN cnn-small in a3t and PyTorch; the kernel time of our steps per op type.
+// and PyTorch, side by side in one run; the GEMM ceiling ONNX Runtime reaches on the step's shapes; a
+// PGD-AT step (10 PGD steps) of the CNN presets cnn-small and cnn-madry in a3t and PyTorch; the kernel time
+// of our steps per op type.
 // Usage: npm run bench -- [--seconds S] [--rounds R] [--threads T] [--json FILE] [--skip-tfjs] [--skip-torch] [--skip-cnn]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import * as o from '../src/engine/ops.js';
 import { fold, keyFromSeed, uniform } from '../src/engine/rng.js';
 import { compile } from '../src/engine/runtime.js';
 import { type Tensor, elementCount, topoSort } from '../src/engine/tensor.js';
+import { network } from '../src/model/network.js';
 import { presetNetwork } from '../src/model/presets.js';
 import { ATTACKS } from '../src/attacks/spec.js';
 import { paperDiscriminator } from '../src/model/discriminator.js';
@@ -97,38 +99,52 @@ function peer<T = PeerResult>(label: string, cmd: string, args: string[], env: R
 const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const ratio = (a: number, b: number | null | undefined) => (b ? `${(a / b).toFixed(1)}×` : '—');
 
-/** cnn-small's PGD-AT step (10 PGD steps of 0.25·ε from a random start, ε = 0.3, Adam), batch 128. */
-async function cnnStep(): Promise<TrainStep> {
-  const model = { classifier: presetNetwork('cnn-small', { image: [1, 28, 28], classes: 10 }), discriminator: paperDiscriminator(1568) };
+/** A CNN preset's PGD-AT step (10 PGD steps of 0.25·ε from a random start, ε = 0.3, Adam), batch 128. */
+async function cnnStep(preset: string, steps: number): Promise<TrainStep> {
+  const spec = presetNetwork(preset, { image: [1, 28, 28], classes: 10 });
+  const model = { classifier: spec, discriminator: paperDiscriminator(network(spec).featureSize) };
   const objective = adversarial({ alpha: 0, beta: 0, eps: 0.3, attack: { ...ATTACKS['pgd-10'], stepSize: 0.25 } });
-  const step = await compileStep({ objective, model, batchSize: B, maxSteps: K, threads: THREADS });
+  const step = await compileStep({ objective, model, batchSize: B, maxSteps: steps, threads: THREADS });
   step.init(keyFromSeed(1));
   return step;
 }
 
-/** Our cnn-small PGD-AT step against PyTorch's, rounds interleaved; samples/s and the median per-round ratio. */
-async function cnnRows(): Promise<{ ours: number; torch: number | null; ratio: number | null; engine: string }> {
-  log(`ours: compiling cnn-small's PGD-AT step (batch ${B}, 10 attack steps, ${K} steps per session run)`);
-  const step = await cnnStep();
-  const x = uniform(keyFromSeed(4), K * B * 784);
-  const y = BigInt64Array.from({ length: K * B }, (_, i) => BigInt(i % 10));
-  const keys = Array.from({ length: K }, (_, i) => fold(keyFromSeed(5), i));
-  const ours: number[] = [];
-  const torch: number[] = [];
-  let engine = '';
-  for (let r = 0; r < ROUNDS; r++) {
-    ours.push(B * (await rate(() => step.run(x, y, keys), K, SECONDS)));
-    let line = `cnn round ${r + 1}/${ROUNDS}: a3t ${fmt(ours[r])} samples/s`;
-    const t = flag('skip-torch') ? null : peer<{ pgdat: number; engine: string }>('torch cnn', 'python3', ['bench/peers/torch_cnn_step.py', '--seconds', String(SECONDS), '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' }, ['pgdat']);
-    if (t) {
-      torch.push(t.pgdat);
-      engine = t.engine;
-      line += `; PyTorch ${fmt(t.pgdat)} samples/s`;
+interface CnnResult {
+  ours: number;
+  torch: number | null;
+  ratio: number | null;
+  engine: string;
+}
+
+/** Our PGD-AT step of each CNN preset against PyTorch's, rounds interleaved; samples/s and the median per-round ratio. */
+async function cnnRows(presets: string[]): Promise<Record<string, CnnResult>> {
+  const out: Record<string, CnnResult> = {};
+  for (const preset of presets) {
+    // cnn-madry's step takes ~1 s: fewer steps per session run so a round still holds several runs.
+    const steps = preset === 'cnn-madry' ? 2 : K;
+    log(`ours: compiling ${preset}'s PGD-AT step (batch ${B}, 10 attack steps, ${steps} steps per session run)`);
+    const step = await cnnStep(preset, steps);
+    const x = uniform(keyFromSeed(4), steps * B * 784);
+    const y = BigInt64Array.from({ length: steps * B }, (_, i) => BigInt(i % 10));
+    const keys = Array.from({ length: steps }, (_, i) => fold(keyFromSeed(5), i));
+    const ours: number[] = [];
+    const torch: number[] = [];
+    let engine = '';
+    for (let r = 0; r < ROUNDS; r++) {
+      ours.push(B * (await rate(() => step.run(x, y, keys), steps, SECONDS)));
+      let line = `${preset} round ${r + 1}/${ROUNDS}: a3t ${fmt(ours[r])} samples/s`;
+      const t = flag('skip-torch') ? null : peer<{ pgdat: number; engine: string }>(`torch ${preset}`, 'python3', ['bench/peers/torch_cnn_step.py', '--model', preset, '--seconds', String(SECONDS), '--threads', '2'], { OPENBLAS_NUM_THREADS: '1' }, ['pgdat']);
+      if (t) {
+        torch.push(t.pgdat);
+        engine = t.engine;
+        line += `; PyTorch ${fmt(t.pgdat)} samples/s`;
+      }
+      log(line);
     }
-    log(line);
+    await step.program.release();
+    out[preset] = { ours: median(ours), torch: torch.length ? median(torch) : null, ratio: torch.length ? median(torch.map((t, i) => ours[i] / t)) : null, engine };
   }
-  await step.program.release();
-  return { ours: median(ours), torch: torch.length ? median(torch) : null, ratio: torch.length ? median(torch.map((t, i) => ours[i] / t)) : null, engine };
+  return out;
 }
 
 async function main() {
@@ -196,22 +212,32 @@ async function main() {
   console.log('| --- | ---: | ---: |');
   for (const op of Object.keys(profiles.a3t.byType).slice(0, 8)) console.log(`| ${op} | ${profiles.a3t.byType[op].toFixed(3)} | ${profiles.plain.byType[op]?.toFixed(3) ?? '—'} |`);
   console.log(`| all kernels | ${profiles.a3t.perStep.kernelMs.toFixed(3)} | ${profiles.plain.perStep.kernelMs.toFixed(3)} |`);
-  const cnn = flag('skip-cnn') ? null : await cnnRows();
-  if (cnn) {
-    console.log(`\nA PGD-AT step of cnn-small (10 PGD steps, ε = 0.3, Adam), batch ${B} (samples/s)\n`);
-    console.log('| engine | PGD-AT step | ours ÷ it |');
-    console.log('| --- | ---: | ---: |');
-    console.log(`| a3t (ONNX Runtime, ${THREADS} threads) | ${fmt(cnn.ours)} | |`);
-    console.log(`| PyTorch (OpenBLAS 1 thread, 2 torch threads) | ${fmt(cnn.torch)} | ${cnn.ratio ? `${cnn.ratio.toFixed(2)}×` : '—'} |`);
-    if (cnn.engine) console.log(`\nPyTorch: ${cnn.engine}`);
+  const cnns = flag('skip-cnn') ? null : await cnnRows(['cnn-small', 'cnn-madry']);
+  const cnnProfiles: Record<string, StepProfile> = {};
+  if (cnns) {
+    console.log(`\nA PGD-AT step of the CNN presets (10 PGD steps, ε = 0.3, Adam), batch ${B} (samples/s)\n`);
+    console.log('| model | a3t (ONNX Runtime, 2 threads) | PyTorch (OpenBLAS 1 thread, 2 torch threads) | ours ÷ it |');
+    console.log('| --- | ---: | ---: | ---: |');
+    for (const [preset, r] of Object.entries(cnns)) console.log(`| ${preset} | ${fmt(r.ours)} | ${fmt(r.torch)} | ${r.ratio ? `${r.ratio.toFixed(2)}×` : '—'} |`);
+    if (cnns['cnn-small'].engine) console.log(`\nPyTorch: ${cnns['cnn-small'].engine}`);
+    for (const preset of Object.keys(cnns)) cnnProfiles[preset] = await profileStep({ model: preset, objective: 'pgd-at', threads: THREADS, seconds: SECONDS });
+    console.log(`\nKernel time per PGD-AT step by op type (ONNX Runtime's profiler, ms; blocked convolutions count as Conv):\n`);
+    console.log(`| op type | ${Object.keys(cnnProfiles).join(' | ')} |`);
+    console.log(`| --- | ${Object.keys(cnnProfiles).map(() => '---:').join(' | ')} |`);
+    const ops = Object.keys(cnnProfiles['cnn-small'].byType).slice(0, 12);
+    for (const op of ops) console.log(`| ${op} | ${Object.values(cnnProfiles).map((p) => p.byType[op]?.toFixed(3) ?? '—').join(' | ')} |`);
+    console.log(`| all kernels | ${Object.values(cnnProfiles).map((p) => p.perStep.kernelMs.toFixed(3)).join(' | ')} |`);
   }
+  const cnn = cnns?.['cnn-small'] ?? null;
+  const madry = cnns?.['cnn-madry'] ?? null;
   if (JSON_OUT) {
     const out = {
       cnn: cnn && { ours: cnn.ours, torch: cnn.torch, torch_ratio: cnn.ratio },
+      cnn_madry: madry && { ours: madry.ours, torch: madry.torch, torch_ratio: madry.ratio },
       a3t: { ours: ours.a3t, tfjs: tfjs?.a3t ?? null, torch: torch?.a3t ?? null, tfjs_tuned: tfjsTuned?.a3t ?? null, torch_ratio: torchRatio?.a3t ?? null },
       plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null, torch_ratio: torchRatio?.plain ?? null },
       gflops,
-      profile: Object.fromEntries(Object.entries(profiles).map(([k, p]) => [k, { perStep: p.perStep, byType: p.byType }])),
+      profile: Object.fromEntries(Object.entries({ ...profiles, ...cnnProfiles }).map(([k, p]) => [k, { perStep: p.perStep, byType: p.byType }])),
       settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString() },
     };
     writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + '\n');

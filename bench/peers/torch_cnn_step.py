@@ -1,4 +1,5 @@
-# Benchmark peer: one PGD-AT training step of cnn-small (Wong et al. 2020's MNIST CNN) in PyTorch (CPU):
+# Benchmark peer: one PGD-AT training step of cnn-small (Wong et al. 2020's MNIST CNN) or cnn-madry (Madry et
+# al. 2018's) in PyTorch (CPU):
 # random start uniform in the L∞ ball, --steps signed-gradient steps of 0.25·ε (projected to the ball, then
 # to [0, 1]), then the mean CE on the adversarial batch, backward and an Adam update, as a3t's pgd-at regime.
 #
@@ -26,6 +27,7 @@ ap.add_argument("--seconds", type=float, default=3.0)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--steps", type=int, default=10, help="attack steps")
 ap.add_argument("--batch", type=int, default=128)
+ap.add_argument("--model", choices=["cnn-small", "cnn-madry"], default="cnn-small")
 ap.add_argument("--channels-last", action="store_true", help="channels_last model and input (measured slower)")
 ap.add_argument("--jit", action="store_true", help="train through a torch.jit.trace'd forward (measured no faster)")
 args = ap.parse_args()
@@ -39,10 +41,16 @@ def log(*a):
 
 
 torch.manual_seed(0)
-model = nn.Sequential(
-    nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
-    nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
-    nn.Flatten(), nn.Linear(32 * 7 * 7, 100), nn.ReLU(), nn.Linear(100, 10))
+if args.model == "cnn-small":
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 100), nn.ReLU(), nn.Linear(100, 10))
+else:
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 1024), nn.ReLU(), nn.Linear(1024, 10))
 x = torch.rand(B, 1, 28, 28)
 y = torch.randint(0, 10, (B,))
 if args.channels_last:
@@ -97,7 +105,7 @@ dt = time.perf_counter() - t0
 last = loss.item()
 if not torch.isfinite(torch.tensor(last)):
     raise RuntimeError(f"non-finite loss {last}")
-log(f"{steps} steps in {dt:.2f} s, last loss {last:.4f}"
+log(f"{args.model}: {steps} steps in {dt:.2f} s, last loss {last:.4f}"
     f"{', channels_last' if args.channels_last else ''}{', jit.trace' if args.jit else ''}")
 rate = B * steps / dt
 nt = torch.get_num_threads()

@@ -59,7 +59,7 @@ function keepDims(y: Tensor, g: Tensor): Tensor {
  * swapped is the input, g so swapped the kernel, and strides and dilations trade places:
  * dw[o, c, p, q] = Σ_{n,i,j} x[n, c, i·sh + p·dh − pt, j·sw + q·dw − pl] · g[n, o, i, j].
  */
-function convWeightGrad(x: Tensor, g: Tensor, w: Tensor, a: ConvAttrs): Tensor {
+export function convWeightGrad(x: Tensor, g: Tensor, w: Tensor, a: ConvAttrs): Tensor {
   const { strides: s, pads: p, dilations: d, group } = a;
   const [n, c, h, wd] = x.shape;
   const [kh, kw] = w.shape.slice(2) as number[];
