@@ -30,7 +30,8 @@ export type EmitRule = (t: Tensor, ins: string[], out: string) => void;
 export class Layouts {
   private readonly standard = new Map<number, string>();
   private readonly blockedNames = new Map<number, string>();
-  private readonly filters = new Map<string, string>();
+  /** Values derived once per graph: blocked filters of a weight, a pooled maximum. */
+  private readonly derived = new Map<string, string>();
 
   /** Convolutions whose blocked value has their activation applied (see fusedActivation). */
   readonly activated = new Set<number>();
@@ -97,18 +98,18 @@ export class Layouts {
   /** x max-pooled with these attributes on blocked values, emitted once (the gradient reuses the forward pass's). */
   pooled(x: Tensor, attrs: readonly Attr[], make: () => string): string {
     const k = `${x.id}|pool ${JSON.stringify(attrs)}`;
-    let name = this.filters.get(k);
-    if (name === undefined) this.filters.set(k, (name = make()));
+    let name = this.derived.get(k);
+    if (name === undefined) this.derived.set(k, (name = make()));
     return name;
   }
 
   /** A filter derived from a weight tensor, made once per graph (the attack steps of one update share it). */
   filter(w: Tensor, key: string, make: (flat: () => string) => string): string {
     const k = `${w.id}|${key}`;
-    let name = this.filters.get(k);
+    let name = this.derived.get(k);
     if (name === undefined) {
       name = make(() => this.filter(w, 'flat+0', () => this.flatWithZero(w)));
-      this.filters.set(k, name);
+      this.derived.set(k, name);
     }
     return name;
   }
@@ -135,8 +136,8 @@ const takesChannels = (c: number, block: number) => c % block === 0 || c < block
 // ---- filters ------------------------------------------------------------------------------------------
 
 /**
- * The gather index that builds a blocked filter [O', C', kh, kw] from a flat weight tensor: `at(o, c, i, j)`
- * is the flat position of that element, or `zero` for a padding zero. Layout OIHWBiBo when C' is a multiple
+ * The gather index that builds a blocked filter [O', C', kh, kw] from a weight tensor flattened with a 0
+ * appended: `at(o, c, i, j)` is the flat position of that element (the weight's size for a padding zero). Layout OIHWBiBo when C' is a multiple
  * of the block (blocked input), OIHWBo when C' is below it (standard-layout input), as MLAS's reorders.
  */
 function blockedFilterIndex(o: number, c: number, kh: number, kw: number, block: number, at: (o: number, c: number, i: number, j: number) => number): number[] {
