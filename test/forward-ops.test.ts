@@ -78,3 +78,13 @@ test('sliceAt and padAt at positions fed at run time: ONNX Runtime agrees with t
   assert.throws(() => evaluate([cut], { x: { shape: [3, 10], data: new Float64Array(30) }, at: { shape: [1], data: Float64Array.of(7) } }), /leaves axis 1/);
   assert.throws(() => o.sliceAt(x, 1, at, 11), /does not fit/);
 });
+
+test("sign on ONNX Runtime is exact at the edges of float32: ±0, subnormals, the largest values, ±∞ and NaN", async () => {
+  const values = [0, -0, 1e-45, -1e-45, 1.2e-38, -3e-39, 0.5, -7, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
+  const x = o.input('x', [values.length]);
+  const p = await compile({ outputs: { s: o.sign(x) }, threads: 1 });
+  const got = Array.from((await p.run({ x: Float32Array.from(values) })).s as Float32Array);
+  await p.release();
+  const want = values.map((v) => Math.sign(Math.fround(v)));
+  got.forEach((v, i) => assert.ok(Object.is(v, want[i]) || (v === 0 && want[i] === 0), `sign(${values[i]}) = ${v}, expected ${want[i]}`));
+});
