@@ -292,12 +292,19 @@ describe('Square (score-based)', () => {
 });
 
 describe('FAB-T (minimum norm)', () => {
-  for (const [norm, file, project] of [['linf', 'fab-projection-golden.json', projectLinf], ['l2', 'fab-projection-golden-l2.json', projectL2]] as const)
-    test(`projects onto a hyperplane within the box as AutoAttack's projection_${norm} does`, () => {
+  const goldens = [
+    ['linf', 'fab-projection-golden.json', projectLinf, 10, ''],
+    ['l2', 'fab-projection-golden-l2.json', projectL2, 10, ''],
+    ['linf', 'fab-projection-golden-ties.json', projectLinf, 8, ', with ties'],
+    ['l2', 'fab-projection-golden-ties-l2.json', projectL2, 8, ', with ties'],
+  ] as const;
+  for (const [norm, file, project, count, ties] of goldens)
+    test(`projects onto a hyperplane within the box as AutoAttack's projection_${norm} does${ties}`, () => {
       // Golden values: fab_projections.py's projection (AutoAttack, PyTorch 1.13, float32) on random t in [0, 1]ⁿ, w ~ N(0, 1)
       // (some zeros), b near ⟨w, t⟩, far from it, and out of reach of the box; n up to 784 (test/fixtures/fab-golden.py).
+      // "With ties": t mostly exactly 0 or 1 and otherwise on gray levels k/8, a quarter of |w| on three values (many equal breakpoints).
       const cases = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { t: number[]; w: number[]; b: number; d: number[] }[];
-      assert.equal(cases.length, 10);
+      assert.equal(cases.length, count);
       for (const c of cases) {
         const d = new Float64Array(c.t.length);
         project(Float64Array.from(c.t), Float64Array.from(c.w), c.b, d, projectionScratch(c.t.length));
