@@ -409,6 +409,12 @@ describe('an ensemble as AutoAttack runs it', () => {
     t.diagnostic(`ε 0.15: ensemble ${pct(all.accuracy)}; ${members.map((m, k) => `${m.name} ${pct(alone[k].accuracy)}`).join(', ')}`);
     const and = Uint8Array.from(all.robust, (_, i) => (alone.every((r) => r.robust[i]) ? 1 : 0));
     assert.deepEqual(all.robust, and);
+    // Each member's run: on the examples the ones before it left standing.
+    const runs = all.members!;
+    assert.deepEqual(runs.map((m) => m.name), members.map((m) => m.name));
+    assert.equal(runs[0].examples, SMALL);
+    for (let k = 1; k < runs.length; k++) assert.equal(runs[k].examples, runs[k - 1].standing);
+    assert.equal(runs.at(-1)!.standing, all.robust.reduce((a, v) => a + v, 0));
     for (const r of alone) assert.ok(all.accuracy <= r.accuracy);
     assert.ok(all.accuracy < alone[0].accuracy, 'the later members fooled nothing APGD-CE left standing: the test shows nothing');
     const { worst, lo, hi } = perturbation(all.adversarial, imagesOf(small), SMALL, 'linf');

@@ -111,6 +111,14 @@ test('a3t eval reports each attack over ε, the worst case, and writes JSON, Mar
   assert.ok(fgsm[2] < fgsm[1] && fgsm[1] < j.clean, `FGSM falls with ε: ${fgsm}`);
   assert.ok(pgd[1] <= fgsm[1] && pgd[2] <= fgsm[2], `PGD ${pgd} at most FGSM ${fgsm}`);
   j.worstCase.forEach((w: number, i: number) => assert.ok(w <= Math.min(fgsm[i], pgd[i]), `worst case ${w} ≤ each attack at ε index ${i}`));
+  // Each example's outcome per attack and ε ('1' robust), in the order of the test images.
+  for (const a of j.attacks as { accuracy: number[]; runs: { eps: number; robust: string }[] }[]) {
+    assert.deepEqual(a.runs.map((run) => run.eps), [0, 0.1, 0.3]);
+    a.runs.forEach((run, k) => {
+      assert.match(run.robust, /^[01]{200}$/);
+      assert.equal([...run.robust].filter((c) => c === '1').length / 200, a.accuracy[k]);
+    });
+  }
   assert.match(readFileSync(join(out, 'eval.md'), 'utf8'), /\| PGD-10 +\| +\d+\.\d\d% \|/);
   assert.match(readFileSync(join(out, 'eval.svg'), 'utf8'), /^<svg[^>]*>[\s\S]*worst case[\s\S]*from each smallest ε[\s\S]*<\/svg>\s*$/);
   assert.match(readFileSync(join(out, 'eval.md'), 'utf8'), /## Smallest ε per example[\s\S]*Median \*\*/);

@@ -25,6 +25,17 @@ export interface AttackResult {
   accuracy: number;
   /** Minimum-norm attacks (FAB): per example the smallest ‖δ‖ at which it found a misclassified point, any ε (0: misclassified clean; ∞: none found). */
   minNorm?: Float32Array;
+  /** Ensembles: each member that ran, in order, on how many examples, in how many seconds, and how many it left standing. */
+  members?: MemberRun[];
+}
+
+export interface MemberRun {
+  name: string;
+  /** Examples it ran on (those every member before it left standing). */
+  examples: number;
+  seconds: number;
+  /** Examples robust after it: all of the ensemble's rows, not only those it ran on. */
+  standing: number;
 }
 
 /** The ball's radius: one for every row, or one per row. */

@@ -5,7 +5,7 @@ import type { AttackSpec } from '../attacks/spec.js';
 import type { Split } from '../data/dataset.js';
 import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
-import { type AttackProgram, compileAttack, radiusPerRow } from './attack-runner.js';
+import { type AttackProgram, type MemberRun, compileAttack, radiusPerRow } from './attack-runner.js';
 import type { Architecture } from './model.js';
 import { mean } from './predict.js';
 
@@ -24,12 +24,16 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
       // Members that report minimal norms (FAB) report them for the rows they ran on.
       let minNorm: Float32Array | undefined;
       const radius = radiusPerRow(spec, eps, n, f);
+      const runs: MemberRun[] = [];
       // At ε = 0 no attack moves a point: the first member's answer (the clean one) is final.
       for (const p of radius.every((e) => e === 0) ? programs.slice(0, 1) : programs) {
         const rows = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         if (!rows.length) break;
         const all = rows.length === n;
+        const t0 = performance.now();
         const r = await p.run(model, all ? data : subset(data, rows), all ? radius : Float32Array.from(rows, (i) => radius[i]), key, rows.map((i) => (ids ? ids[i] : i)));
+        const run = { name: p.spec.name, examples: rows.length, seconds: (performance.now() - t0) / 1000, standing: 0 };
+        runs.push(run);
         if (r.minNorm) {
           minNorm ??= new Float32Array(n).fill(Infinity);
           rows.forEach((i, j) => (minNorm![i] = Math.min(minNorm![i], r.minNorm![j])));
@@ -37,15 +41,15 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
         if (!adversarial) {
           adversarial = r.adversarial;
           r.robust.forEach((v, i) => (standing[i] = v));
-          continue;
-        }
-        rows.forEach((i, j) => {
-          if (r.robust[j]) return;
-          standing[i] = 0;
-          adversarial!.set(r.adversarial.subarray(j * f, (j + 1) * f), i * f);
-        });
+        } else
+          rows.forEach((i, j) => {
+            if (r.robust[j]) return;
+            standing[i] = 0;
+            adversarial!.set(r.adversarial.subarray(j * f, (j + 1) * f), i * f);
+          });
+        run.standing = standing.reduce((a, v) => a + v, 0);
       }
-      return { robust: standing, adversarial: adversarial!, accuracy: mean(standing), ...(minNorm ? { minNorm } : {}) };
+      return { robust: standing, adversarial: adversarial!, accuracy: mean(standing), ...(minNorm ? { minNorm } : {}), members: runs };
     },
     async release() {
       for (const p of programs) await p.release();

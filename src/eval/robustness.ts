@@ -2,7 +2,7 @@
 // over the suite: an example counts as robust at ε only if every attack fails on it.
 import type { AttackSpec } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
-import { type AttackProgram, type AttackResult, compileAttack } from './attack-runner.js';
+import { type AttackProgram, type AttackResult, type MemberRun, compileAttack } from './attack-runner.js';
 import type { Split } from '../data/dataset.js';
 import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
@@ -15,6 +15,14 @@ export interface AttackCurve {
   /** Robust accuracy at each ε of the grid. */
   accuracy: number[];
   seconds: number;
+  /** Per ε of the grid: each example's outcome ('1' robust, '0' not, in order), the run's seconds, and an ensemble's members. */
+  runs?: AttackRun[];
+}
+
+export interface AttackRun {
+  robust: string;
+  seconds: number;
+  members?: MemberRun[];
 }
 
 export interface RobustnessReport {
@@ -115,13 +123,17 @@ export async function robustness(model: Model, bench: AttackBench, opts: SuiteOp
   for (const spec of opts.attacks) {
     const t0 = performance.now();
     const accuracy: number[] = [];
+    const runs: AttackRun[] = [];
     for (const [e, eps] of opts.epsilons.entries()) {
       opts.onProgress?.(attacks.length * opts.epsilons.length + e, total, `${spec.name} at ε = ${eps}`);
-      const robust = eps === 0 ? clean : (await bench.result(model, spec, eps)).robust;
+      const started = performance.now();
+      const r = eps === 0 ? undefined : await bench.result(model, spec, eps);
+      const robust = r?.robust ?? clean;
       accuracy.push(mean(robust));
+      runs.push({ robust: Array.from(robust, (v) => (v ? '1' : '0')).join(''), seconds: (performance.now() - started) / 1000, ...(r?.members ? { members: r.members } : {}) });
       for (let i = 0; i < data.count; i++) worst[e][i] &= robust[i];
     }
-    attacks.push({ name: spec.name, spec, accuracy, seconds: (performance.now() - t0) / 1000 });
+    attacks.push({ name: spec.name, spec, accuracy, seconds: (performance.now() - t0) / 1000, runs });
   }
   return { examples: data.count, clean: mean(clean), norm: [...norms][0], epsilons: [...opts.epsilons], attacks, worstCase: worst.map(mean) };
 }

@@ -44,6 +44,7 @@ export function evalMarkdown(input: EvalReportInput, figureFile: string): string
     '',
     ...(input.notes?.length ? [...input.notes.map((n) => `Note: ${n}.`), ''] : []),
     markdownTable(header, rows, ['left', ...r.epsilons.map(() => 'right' as const), 'right']),
+    ...ensembleLines(r),
     `![robust accuracy against ε](${figureFile})`,
     '',
   ];
@@ -77,6 +78,18 @@ export function evalMarkdown(input: EvalReportInput, figureFile: string): string
   return lines.join('\n');
 }
 
+/** An ensemble's members at each ε: time, examples run on, examples left standing. */
+function ensembleLines(r: RobustnessReport): string[] {
+  const lines: string[] = [];
+  for (const a of r.attacks)
+    a.runs?.forEach((run, e) => {
+      if (!run.members?.length) return;
+      const parts = run.members.map((m) => `${m.name} ${m.seconds.toFixed(1)} s on ${m.examples} (${m.standing} left)`);
+      lines.push(`- ${a.name} at ε = ${r.epsilons[e]}: ${parts.join(', ')}.`);
+    });
+  return lines.length ? ['', ...lines, ''] : [];
+}
+
 export function evalJson(input: EvalReportInput): unknown {
   const r = input.robustness;
   return {
@@ -87,7 +100,7 @@ export function evalJson(input: EvalReportInput): unknown {
     clean: r.clean,
     norm: r.norm,
     epsilons: r.epsilons,
-    attacks: r.attacks.map((a) => ({ name: a.name, spec: a.spec, accuracy: a.accuracy, seconds: a.seconds })),
+    attacks: r.attacks.map((a) => ({ name: a.name, spec: a.spec, accuracy: a.accuracy, seconds: a.seconds, ...(a.runs ? { runs: a.runs.map((run, e) => ({ eps: r.epsilons[e], ...run })) } : {}) })),
     worstCase: r.worstCase,
     masking: input.masking,
     ...(input.minNorm ? { minNorm: minNormJson(input.minNorm) } : {}),
