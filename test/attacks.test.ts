@@ -9,13 +9,15 @@ import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/a
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { squareFraction, squareSide } from '../src/attacks/square.js';
-import { squareEta, squareSideL2 } from '../src/attacks/square-l2.js';
+import { blockWindowsL2, onSphere, squareCandidateL2, squareEta, squareQueriesL2, squareSideL2 } from '../src/attacks/square-l2.js';
 import { projectL2, projectLinf, projectionScratch } from '../src/attacks/fab.js';
 import { readFileSync } from 'node:fs';
 import type { Split } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/mnist.js';
 import { imagesOf, take } from '../src/data/selection.js';
-import { keyFromSeed } from '../src/engine/rng.js';
+import { fold, keyFromSeed, normal, uniform } from '../src/engine/rng.js';
+import * as o from '../src/engine/ops.js';
+import { evaluate } from '../src/engine/reference.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { lowerMedian, minimumNorms } from '../src/eval/min-norm.js';
@@ -235,21 +237,22 @@ describe('Square (score-based)', () => {
     assert.ok(square >= apgd - 0.02, `Square-1000 ${pct(square)} beat APGD-CE ${pct(apgd)} by more than 2 pp`);
   });
 
-  test('gives the same points from the same key, however the examples are chunked; another key, other points', async () => {
-    const spec = parseAttack('square:steps=200');
-    const run = async (rows: number, seed: number) => {
-      const p = await compileAttack(model.arch, spec, { threads: THREADS, rows });
-      try {
-        return await p.run(model, small, 0.2, keyFromSeed(seed));
-      } finally {
-        await p.release();
-      }
-    };
-    const [a, b, c] = [await run(64, 5), await run(16, 5), await run(64, 6)];
-    assert.deepEqual(a.robust, b.robust);
-    assert.ok(bytes(a.adversarial).equals(bytes(b.adversarial)), 'rows 64 and rows 16 found different points');
-    assert.ok(!bytes(a.adversarial).equals(bytes(c.adversarial)), 'another key found the same points');
-  });
+  for (const [name, eps] of [['square:steps=200', 0.2], ['square:steps=200,norm=l2', 1.5]] as const)
+    test(`gives the same points from the same key, however the examples are chunked; another key, other points (${name})`, async () => {
+      const spec = parseAttack(name);
+      const run = async (rows: number, seed: number) => {
+        const p = await compileAttack(model.arch, spec, { threads: THREADS, rows });
+        try {
+          return await p.run(model, small, eps, keyFromSeed(seed));
+        } finally {
+          await p.release();
+        }
+      };
+      const [a, b, c] = [await run(64, 5), await run(16, 5), await run(64, 6)];
+      assert.deepEqual(a.robust, b.robust);
+      assert.ok(bytes(a.adversarial).equals(bytes(b.adversarial)), 'rows 64 and rows 16 found different points');
+      assert.ok(!bytes(a.adversarial).equals(bytes(c.adversarial)), 'another key found the same points');
+    });
 
   test("on a dense first layer, updating x·W from the window's rows finds what the whole forward pass finds", async (t) => {
     // The same model without its dense-first form runs every candidate through the whole network.
@@ -283,6 +286,65 @@ describe('Square (score-based)', () => {
     assert.equal(squareSideL2(squareFraction(1500, 0.8), [1, 28, 28]), 5);
     assert.equal(squareSideL2(squareFraction(0, 0.8), [1, 28, 28]), 25);
   });
+
+  for (const image of [[1, 28, 28], [3, 8, 8]] as const)
+    test(`L2's block graph makes squareCandidateL2's candidates and keeps them by AutoAttack's rule (${image.join('×')})`, () => {
+      // Reference: squareCandidateL2 in float64 and the acceptance written out here; the graph on the float64 interpreter.
+      const [c, h, w] = image;
+      const [b, f, k, classes] = [5, c * h * w, 4, 3];
+      const key = keyFromSeed(11);
+      const x = Float32Array.from(uniform(fold(key, 0), b * f), (v) => (v < 0.5 ? 0 : v < 0.6 ? 1 : v));
+      const eps = [0.5, 1, 2, 3, 0.25];
+      const best = new Float32Array(b * f);
+      const start = normal(fold(key, 1), b * f);
+      for (let i = 0; i < b; i++) onSphere(x.subarray(i * f, (i + 1) * f), start.subarray(i * f, (i + 1) * f), eps[i], best.subarray(i * f, (i + 1) * f));
+      const weights = normal(fold(key, 2), f * classes).map((v) => v * 0.3);
+      const labels = [0, 1, 2, 0, 1];
+      const sides = h === 28 ? [7, 3, 5, 3] : [3, 5, 3, 3];
+      const block = blockWindowsL2(sides, uniform(fold(key, 3), k * 5), image);
+      const signs = Float32Array.from(uniform(fold(key, 4), b * k * c), (v) => (v > 0.5 ? 1 : -1));
+      const margin0 = [1, 2, 0.5, -1, 3];
+      const loss0 = [1, 2, 0.5, -1, 1e9];
+      const graph = squareQueriesL2({
+        x: o.input('x', [b, f]),
+        image,
+        eps: o.input('eps', [b, 1]),
+        onehot: o.oneHot(o.input('y', [b], 'int64'), classes),
+        logits: (p) => o.matmul(p, o.input('W', [f, classes])),
+        best: o.input('best', [b, f]),
+        margin: o.input('margin', [b]),
+        loss: o.input('loss', [b]),
+        window1: o.input('window1', [k, h * w]),
+        windows: o.input('windows', [k, h * w]),
+        eta: o.input('eta', [k, h * w]),
+        signs: o.input('signs', [b, k * c]),
+      });
+      const [gBest, gMargin, gLoss] = evaluate([graph.best, graph.margin, graph.loss], { x, eps, y: labels, W: weights, best, margin: margin0, loss: loss0, window1: block.window1, windows: block.windows, eta: block.eta, signs });
+      const delta = new Float64Array(f);
+      const cand = new Float32Array(f);
+      let kept = 0;
+      for (let i = 0; i < b; i++) {
+        const xi = x.subarray(i * f, (i + 1) * f);
+        const bi = Float32Array.from(best.subarray(i * f, (i + 1) * f));
+        let [m0, l0] = [margin0[i], loss0[i]];
+        for (let q = 0; q < k && m0 > 0; q++) {
+          squareCandidateL2(xi, bi, eps[i], image, { ...block.queries[q], signs: signs.subarray((i * k + q) * c, (i * k + q + 1) * c) }, delta, cand);
+          const z = Array.from({ length: classes }, (_, j) => cand.reduce((a, v, p) => a + v * weights[p * classes + j], 0));
+          const m = z[labels[i]] - Math.max(...z.filter((_, j) => j !== labels[i]));
+          const lower = m < l0;
+          if (lower) l0 = m;
+          if (lower || m <= 0) {
+            m0 = m;
+            bi.set(cand);
+            kept++;
+          }
+        }
+        // squareCandidateL2 writes float32 points; the interpreter keeps float64.
+        assert.ok(Math.abs(gMargin.data[i] - m0) < 1e-6 && Math.abs(gLoss.data[i] - l0) < 1e-6, `example ${i}: margin ${gMargin.data[i]} / ${m0}, loss ${gLoss.data[i]} / ${l0}`);
+        for (let p = 0; p < f; p++) assert.ok(Math.abs(gBest.data[i * f + p] - bi[p]) < 1e-6, `example ${i}, pixel ${p}: ${gBest.data[i * f + p]} / ${bi[p]}`);
+      }
+      assert.ok(kept >= 3, `only ${kept} candidates kept: the test compares little`);
+    });
 
   test("L2's eta pattern is AutoAttack's eta(5)", () => {
     // square.py's eta(5) (untransposed) under PyTorch, float32.

@@ -1,8 +1,12 @@
-// The Square attack's L2 version, as AutoAttack's square.py runs it, per example in plain TypeScript
-// (the model's margins come from a compiled forward pass): each query moves the perturbation's mass
-// inside one s×s window to a new pattern (the window's old direction plus AutoAttack's "eta" pattern of
-// nested squares with a random sign per channel), empties a second window, and rescales the whole
-// perturbation to the sphere of radius ε.
+// The Square attack's L2 version, as AutoAttack's square.py runs it: each query moves the perturbation's
+// mass inside one s×s window to a new pattern (the window's old direction plus AutoAttack's "eta" pattern
+// of nested squares with a random sign per channel), empties a second window, and rescales the whole
+// perturbation to the sphere of radius ε. K queries as one graph (squareQueriesL2, driven by
+// eval/square-runner.ts); the start, and one query's candidate per example in plain TypeScript
+// (squareCandidateL2, the reference the graph is tested against).
+import * as o from '../engine/ops.js';
+import type { Tensor } from '../engine/tensor.js';
+import { marginRows } from './square.js';
 
 /** AutoAttack's eta_rectangles(x, y): nested rectangles weighted 1/(k+1)², normalised to unit L2 norm. */
 function rectangles(x: number, y: number): Float64Array {
@@ -135,4 +139,93 @@ export function squareCandidateL2(x: Float32Array, best: Float32Array, eps: numb
     for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) delta[base + (row1 + i) * w + col1 + j] = fresh[i * s + j] * k;
   }
   onSphere(x, delta, eps, out);
+}
+
+export interface SquareL2GraphInputs {
+  /** Clean inputs [B, C·H·W] and the image's [C, H, W]. */
+  x: Tensor;
+  image: readonly [number, number, number];
+  /** The radius per example [B, 1]. */
+  eps: Tensor;
+  onehot: Tensor;
+  /** The model's logits at a point. */
+  logits(x: Tensor): Tensor;
+  /** The search's state: best point [B, F], its margin and loss [B]. */
+  best: Tensor;
+  margin: Tensor;
+  loss: Tensor;
+  /**
+   * Per query k (first axis), over one channel's H·W pixels, the same for every example: window 1 (1 inside),
+   * windows 1 and 2 together, and eta placed (and transposed) in window 1 — [K, H·W] each.
+   */
+  window1: Tensor;
+  windows: Tensor;
+  eta: Tensor;
+  /** Each example's sign per query and channel, ±1 [B, K·C]. */
+  signs: Tensor;
+}
+
+/**
+ * K queries of squareCandidateL2 and AutoAttack's acceptance (kept when the margin loss falls or the
+ * example is misclassified) in float32; examples whose margin is already ≤ 0 are left as they are.
+ */
+export function squareQueriesL2(io: SquareL2GraphInputs): { best: Tensor; margin: Tensor; loss: Tensor } {
+  const [b, f] = io.x.shape as [number, number];
+  const [c, h, w] = io.image;
+  const hw = h * w;
+  const k = io.window1.shape[0] as number;
+  const x = o.reshape(io.x, [b, c, hw]);
+  const eps = o.reshape(io.eps, [b, 1, 1]);
+  const pixels = (t: Tensor, q: number) => o.reshape(o.slice(t, 0, q, q + 1), [1, 1, hw]);
+  let best = o.reshape(io.best, [b, c, hw]);
+  let { margin, loss } = io;
+  for (let q = 0; q < k; q++) {
+    const [m1, m12, eta] = [pixels(io.window1, q), pixels(io.windows, q), pixels(io.eta, q)];
+    const sign = o.reshape(o.slice(io.signs, 1, q * c, (q + 1) * c), [b, c, 1]);
+    const delta = o.sub(best, x);
+    const d2 = o.mul(delta, delta);
+    // What the sphere has left beyond the current perturbation, per channel; the norms over window 1 and over both windows.
+    const budget = o.div(o.maximum(o.sub(o.mul(eps, eps), o.reduceSum(d2, [1, 2], true)), 0), c);
+    const w1 = o.sqrt(o.reduceSum(o.mul(d2, m1), 2, true));
+    const both = o.reduceSum(o.mul(d2, m12), 2, true);
+    const fresh = o.add(o.mul(eta, sign), o.div(o.mul(delta, m1), o.add(w1, 1e-12)));
+    const scale = o.div(o.sqrt(o.add(budget, both)), o.add(o.sqrt(o.reduceSum(o.mul(fresh, fresh), 2, true)), 1e-12));
+    const moved = o.add(o.mul(delta, o.sub(1, m12)), o.mul(fresh, scale));
+    const length = o.sqrt(o.reduceSum(o.mul(moved, moved), [1, 2], true));
+    const candidate = o.clip(o.add(x, o.mul(moved, o.div(eps, o.add(length, 1e-12)))), 0, 1);
+    const m = marginRows(io.logits(o.reshape(candidate, [b, f])), io.onehot);
+    const active = o.cast(o.greater(margin, 0), 'float32');
+    const lower = o.mul(active, o.cast(o.less(m, loss), 'float32'));
+    const take = o.greater(o.maximum(lower, o.mul(active, o.cast(o.lessOrEqual(m, 0), 'float32'))), 0);
+    loss = o.where(o.greater(lower, 0), m, loss);
+    margin = o.where(take, m, margin);
+    best = o.where(o.reshape(take, [b, 1, 1]), candidate, best);
+  }
+  return { best: o.reshape(best, [b, f]), margin, loss };
+}
+
+/** The windows of L2 queries t..t+k−1 as squareQueriesL2 takes them, from AutoAttack's draws `u` (5 per query). */
+export function blockWindowsL2(sides: readonly number[], u: Float32Array, [, h, w]: readonly [number, number, number]) {
+  const k = sides.length;
+  const hw = h * w;
+  const window1 = new Float32Array(k * hw);
+  const windows = new Float32Array(k * hw);
+  const eta = new Float32Array(k * hw);
+  const queries: Omit<SquareQueryL2, 'signs'>[] = [];
+  for (let q = 0; q < k; q++) {
+    const s = sides[q];
+    const corner = (v: number, size: number) => Math.floor(v * (size - s));
+    const query = { side: s, row1: corner(u[q * 5], h), col1: corner(u[q * 5 + 1], w), row2: corner(u[q * 5 + 2], h), col2: corner(u[q * 5 + 3], w), transposed: u[q * 5 + 4] > 0.5 };
+    queries.push(query);
+    const e = squareEta(s);
+    for (let i = 0; i < s; i++)
+      for (let j = 0; j < s; j++) {
+        const at1 = q * hw + (query.row1 + i) * w + query.col1 + j;
+        window1[at1] = 1;
+        windows[at1] = 1;
+        windows[q * hw + (query.row2 + i) * w + query.col2 + j] = 1;
+        eta[at1] = etaAt(e, s, i, j, query.transposed);
+      }
+  }
+  return { window1, windows, eta, queries };
 }

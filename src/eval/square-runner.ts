@@ -1,12 +1,11 @@
 // The Square attack run over a dataset: clean predictions, the start, then queries on the examples still
-// standing, until each is misclassified or has used its queries. L∞: blocks of queries, one compiled
-// graph per block and batch size (for a dense first layer, each candidate updates x·W from the rows of
-// W its window covers); L2: each query's candidates made in TypeScript, their margins by one compiled
-// forward pass. Windows are drawn per query, starts and L2's signs per example from its id: the result
+// standing, until each is misclassified or has used its queries: blocks of queries, one compiled graph
+// per block and batch size (L∞ on a dense first layer: each candidate updates x·W from the rows of W its
+// window covers). Windows are drawn per query, starts and L2's signs per example from its id: the result
 // does not depend on chunking.
 import type { AttackSpec } from '../attacks/spec.js';
 import { squareFraction, squareQueries, squareSide } from '../attacks/square.js';
-import { onSphere, squareCandidateL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
+import { blockWindowsL2, onSphere, squareQueriesL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
 import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels } from '../data/selection.js';
 import * as o from '../engine/ops.js';
@@ -54,6 +53,30 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         loss: o.input('loss', [batch]),
         pattern: o.input('pattern', [k, f]),
         dense,
+      });
+      programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
+    }
+    return p;
+  };
+  /** The L2 block's program. */
+  const programForL2 = (batch: number, k: number) => {
+    const id = `l2 ${batch}×${k}`;
+    let p = programs.get(id);
+    if (!p) {
+      const pixels = [k, h * w];
+      const out = squareQueriesL2({
+        x: o.input('x', [batch, f]),
+        image,
+        eps: o.input('eps', [batch, 1]),
+        onehot: o.oneHot(o.input('y', [batch], 'int64'), arch.classes),
+        logits: arch.trace(),
+        best: o.input('best', [batch, f]),
+        margin: o.input('margin', [batch]),
+        loss: o.input('loss', [batch]),
+        window1: o.input('window1', pixels),
+        windows: o.input('windows', pixels),
+        eta: o.input('eta', pixels),
+        signs: o.input('signs', [batch, k * c]),
       });
       programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
     }
@@ -112,17 +135,19 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         for (let t = 0; t < queries && todo.length; t += SQUARE_BLOCK) {
           const k = Math.min(SQUARE_BLOCK, queries - t);
           const blockKey = fold(fold(restartKey, 1), t / SQUARE_BLOCK);
-          if (spec.norm === 'l2') {
-            todo = await queriesL2(t, k, todo, blockKey);
-            continue;
-          }
-          // The block's windows and signs, the same for every example (AutoAttack draws one per query).
-          const { pattern, bandStart, band } = blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined, rescaleTo);
+          // The block's windows (and L∞'s signs), the same for every example (AutoAttack draws one per query).
+          const block = spec.norm === 'l2' ? l2Block(t, k, blockKey) : blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined, rescaleTo);
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
             const feeds = blockFeeds(chunk, batch, { x, best, margin, loss, radius, labels: data.labels, f });
-            const out = await (await programFor(batch, k, band)).run({ ...feeds, pattern, ...(band ? { bandStart } : {}), ...model.params });
+            let out;
+            if ('window1' in block) {
+              // L2's signs: each example's own, per query and channel.
+              const signs = new Float32Array(batch * k * c);
+              chunk.forEach((i, j) => uniform(fold(fold(blockKey, 1), id(i)), k * c).forEach((v, at) => (signs[j * k * c + at] = v > 0.5 ? 1 : -1)));
+              out = await (await programForL2(batch, k)).run({ ...feeds, window1: block.window1, windows: block.windows, eta: block.eta, signs, ...model.params });
+            } else out = await (await programFor(batch, k, block.band)).run({ ...feeds, pattern: block.pattern, ...(block.band ? { bandStart: block.bandStart } : {}), ...model.params });
             const [b2, m2, l2] = [out.nextBest as Float32Array, out.nextMargin as Float32Array, out.nextLoss as Float32Array];
             chunk.forEach((i, j) => {
               best.set(b2.subarray(j * f, (j + 1) * f), i * f);
@@ -133,36 +158,10 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           todo = todo.filter((i) => margin[i] > 0);
         }
 
-        /** L2: k queries from query t, one at a time over the standing examples (AutoAttack's acceptance rule). */
-        async function queriesL2(t: number, k: number, standingRows: number[], blockKey: Key): Promise<number[]> {
-          // Windows and the pattern's orientation are the same for every example (AutoAttack); signs are each example's.
-          const shared = uniform(fold(blockKey, 0), k * 5);
-          const signs = new Map(standingRows.map((i) => [i, uniform(fold(fold(blockKey, 1), id(i)), k * c)]));
-          let active = standingRows;
-          // One buffer for every query's candidates (the standing rows only shrink).
-          const candidates = new Float32Array(active.length * f);
-          for (let q = 0; q < k && active.length; q++) {
-            const side = squareSideL2(squareFraction(t + q, SQUARE_P_INIT, rescaleTo), image);
-            const cand = candidates.subarray(0, active.length * f);
-            const u = shared.subarray(q * 5, (q + 1) * 5);
-            const corner = (v: number, size: number) => Math.floor(v * (size - side));
-            const window = { side, row1: corner(u[0], h), col1: corner(u[1], w), row2: corner(u[2], h), col2: corner(u[3], w), transposed: u[4] > 0.5 };
-            active.forEach((i, j) => {
-              const query = { ...window, signs: Array.from(signs.get(i)!.subarray(q * c, (q + 1) * c), (v) => (v > 0.5 ? 1 : -1)) };
-              squareCandidateL2(x.subarray(i * f, (i + 1) * f), best.subarray(i * f, (i + 1) * f), radius[i], image, query, delta, cand.subarray(j * f, (j + 1) * f));
-            });
-            const m = await marginsOf(model, cand, active.map((i) => data.labels[i]), active.length);
-            active.forEach((i, j) => {
-              const lower = m[j] < loss[i];
-              if (lower) loss[i] = m[j];
-              if (lower || m[j] <= 0) {
-                margin[i] = m[j];
-                best.set(cand.subarray(j * f, (j + 1) * f), i * f);
-              }
-            });
-            active = active.filter((i) => margin[i] > 0);
-          }
-          return active;
+        /** L2: the windows of k queries from query t (sides on AutoAttack's schedule, corners and the pattern's orientation drawn per query). */
+        function l2Block(t: number, k: number, blockKey: Key) {
+          const sides = Array.from({ length: k }, (_, q) => squareSideL2(squareFraction(t + q, SQUARE_P_INIT, rescaleTo), image));
+          return blockWindowsL2(sides, uniform(fold(blockKey, 0), k * 5), image);
         }
         for (let i = 0; i < n; i++) if (standing[i] && margin[i] <= 0) standing[i] = 0;
       }
