@@ -26,7 +26,8 @@ function fill(rows: FabRows, m: number, seed: number): void {
 async function stepped(stepper: FabStepper, norm: NormName, m: number, seed: number): Promise<Float32Array> {
   const rows = stepper.rows(m + 3, F);
   fill(rows, m, seed);
-  await stepper.step(norm, rows, m);
+  stepper.begin(norm, rows, m);
+  stepper.end(rows);
   return Float32Array.from(rows.x1.subarray(0, m * F));
 }
 
@@ -34,14 +35,14 @@ const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteO
 
 describe("FAB's steps on worker threads", () => {
   for (const norm of ['linf', 'l2'] as const)
-    test(`give the same points as on one thread (${norm}; 1, 2 and 3 threads; row counts off the claim size)`, async () => {
+    test(`give the same points as on one thread (${norm}; 1, 2 and 3 workers; row counts off the claim size)`, async () => {
       const one = inlineSteps();
-      for (const threads of [1, 2, 3]) {
+      for (const threads of [2, 4, 6]) {
         const pool = workerSteps(threads);
         for (const [m, seed] of [[1, 1], [37, 2], [130, 3]]) {
           const a = await stepped(one, norm, m, seed);
           const b = await stepped(pool, norm, m, seed);
-          assert.ok(same(a, b), `${threads} threads, ${m} rows: points differ`);
+          assert.ok(same(a, b), `${threads / 2} workers, ${m} rows: points differ`);
           // The step moved the points (the test compares something).
           const rows = one.rows(m, F);
           fill(rows, m, seed);
@@ -58,7 +59,23 @@ describe("FAB's steps on worker threads", () => {
     fill(full, 64, 5);
     for (const k of ['x0', 'x1', 'dg'] as const) rows[k].set(full[k].subarray(20 * F, 30 * F));
     rows.df.set(full.df.subarray(20, 30));
-    await pool.step('linf', rows, 10);
+    pool.begin('linf', rows, 10);
+    pool.end(rows);
     assert.ok(same(rows.x1.subarray(0, 10 * F), all.subarray(20 * F, 30 * F)));
+  });
+
+  test('steps begun one after another on different rows each finish (the second waits for the first)', async () => {
+    const pool = workerSteps(4);
+    const [a, b] = [pool.rows(50, F), pool.rows(70, F)];
+    fill(a, 50, 7);
+    fill(b, 70, 8);
+    pool.begin('linf', a, 50);
+    pool.begin('l2', b, 70);
+    pool.end(a);
+    pool.end(b);
+    assert.ok(same(a.x1.subarray(0, 50 * F), await stepped(inlineSteps(), 'linf', 50, 7)));
+    assert.ok(same(b.x1.subarray(0, 70 * F), await stepped(inlineSteps(), 'l2', 70, 8)));
+    assert.equal(pool.workers, 2);
+    assert.equal(workerSteps(1).workers, 0);
   });
 });

@@ -2,8 +2,8 @@
 // per "restart"), 100 FAB iterations on the examples still standing; an example falls when FAB finds a
 // misclassified point within ε. Each iteration is one compiled run — the last step's point checked
 // (misclassified? its norm), pulled back by β where it was, and z_t − z_y with its input gradient at the
-// result — and the two projections of each example's step in TypeScript, on this thread and workers
-// (fab-steps.ts).
+// result — and the two projections of each example's step in TypeScript (fab-steps.ts). With step workers
+// a chunk runs as two lanes: while one lane's graph runs, the other lane's rows are stepped.
 import { FAB } from '../attacks/fab.js';
 import { NORMS } from '../attacks/norms.js';
 import type { AttackSpec } from '../attacks/spec.js';
@@ -15,8 +15,8 @@ import { type Program, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { usageError } from '../errors.js';
 import { type AttackProgram, radiusPerRow } from './attack-runner.js';
-import { fabStepper } from './fab-steps.js';
-import type { Architecture } from './model.js';
+import { type FabRows, fabStepper } from './fab-steps.js';
+import type { Architecture, Model } from './model.js';
 import { argmaxRow, batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 
 export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
@@ -26,6 +26,9 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
   const k = arch.classes;
   const norm = NORMS[spec.norm];
   const rows = opts.rows ?? 500;
+  const stepper = await fabStepper(opts.threads);
+  // ONNX Runtime gets the threads the step workers leave (they overlap: see fab-steps-node.ts).
+  const threads = stepper.workers && stepper.threads ? stepper.threads - stepper.workers : opts.threads;
   const programs = new Map<number, Promise<Program>>();
   // On a dense first layer (x·W + b) the pulled-back point's x·W is the mix of the clean and the stepped
   // point's, so each iteration runs the first layer once instead of twice (its largest product; the clean
@@ -60,7 +63,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
         dg = grad(o.reduceSum(df), [x1])[0];
       }
       const outputs = { wrong: o.cast(wrong, 'float32'), size: norm.size(o.sub(stepped, x0)), x1: o.where(wrong, pulled(x0, stepped), stepped), df, dg };
-      programs.set(batch, (p = compile({ outputs, threads: opts.threads })));
+      programs.set(batch, (p = compile({ outputs, threads })));
     }
     return p;
   };
@@ -70,12 +73,49 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
     let p = firstLayers.get(batch);
     if (!p) {
       const layer = arch.traceDenseFirst!();
-      firstLayers.set(batch, (p = compile({ outputs: { h: o.matmul(o.input('x', [batch, f]), layer.weight, {}, layer.bias) }, threads: opts.threads })));
+      firstLayers.set(batch, (p = compile({ outputs: { h: o.matmul(o.input('x', [batch, f]), layer.weight, {}, layer.bias) }, threads })));
     }
     return p;
   };
   const logits = await compileLogits(arch, opts);
-  const stepper = await fabStepper(opts.threads);
+  /** One lane of a chunk: its rows (ids into the data), their clean points, current and best points, and its program. */
+  interface Lane {
+    rows: number[];
+    m: number;
+    x0: Float32Array;
+    stepped: Float32Array;
+    best: Float32Array;
+    res: Float64Array;
+    y: BigInt64Array;
+    target: BigInt64Array;
+    h0?: Float32Array;
+    program: Program;
+    /** The steps' copy of the rows (ONNX Runtime refuses feeds in shared memory, which the workers need). */
+    rowsOf: FabRows;
+  }
+  const laneOf = async (model: Model, lane: number[], x: Float32Array, clean: Float32Array, labels: Uint8Array, r: number): Promise<Lane> => {
+    const m = lane.length;
+    const batch = batchBucket(m, rows, 8);
+    const x0 = new Float32Array(batch * f);
+    lane.forEach((i, j) => x0.set(x.subarray(i * f, (i + 1) * f), j * f));
+    const y = new BigInt64Array(batch);
+    const target = new BigInt64Array(batch);
+    lane.forEach((i, j) => {
+      y[j] = BigInt(labels[i]);
+      target[j] = BigInt(rankedClass(clean, i, k, r + 1));
+    });
+    let h0: Float32Array | undefined;
+    if (dense) {
+      const first = await firstLayerFor(batch);
+      // Only the parameter inputs the first layer reads (a later layer's running statistics are not).
+      const params = Object.entries(model.params).filter(([name]) => first.feeds.some((i) => i.name === name));
+      h0 = Float32Array.from((await first.run({ x: x0, ...Object.fromEntries(params) })).h as Float32Array);
+    }
+    const rowsOf = stepper.rows(batch, f);
+    rowsOf.x0.set(x0);
+    // The point each iteration's run checks: the clean one first (correct, so nothing is recorded).
+    return { rows: lane, m, x0, stepped: Float32Array.from(x0), best: Float32Array.from(x0), res: new Float64Array(m).fill(1e10), y, target, h0, program: await iterationFor(batch), rowsOf };
+  };
   return {
     spec,
     async run(model, data: Split, eps) {
@@ -92,53 +132,39 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
         const todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
         for (let at = 0; at < todo.length; at += rows) {
           const chunk = todo.slice(at, at + rows);
-          const m = chunk.length;
-          const batch = batchBucket(m, rows, 8);
-          const x0 = new Float32Array(batch * f);
-          chunk.forEach((i, j) => x0.set(x.subarray(i * f, (i + 1) * f), j * f));
-          // The point each iteration's run checks: the clean one first (correct, so nothing is recorded).
-          const stepped = Float32Array.from(x0);
-          // The steps' copy of the rows (ONNX Runtime refuses feeds in shared memory, which the workers need).
-          const rowsOf = stepper.rows(batch, f);
-          rowsOf.x0.set(x0);
-          const best = Float32Array.from(x0);
-          const res = new Float64Array(m).fill(1e10);
-          const y = new BigInt64Array(batch);
-          const target = new BigInt64Array(batch);
-          chunk.forEach((i, j) => {
-            y[j] = BigInt(data.labels[i]);
-            target[j] = BigInt(rankedClass(clean, i, k, r + 1));
-          });
-          const program = await iterationFor(batch);
-          let h0: Float32Array | undefined;
-          if (dense) {
-            const first = await firstLayerFor(batch);
-            // Only the parameter inputs the first layer reads (a later layer's running statistics are not).
-            const params = Object.entries(model.params).filter(([name]) => first.feeds.some((i) => i.name === name));
-            h0 = Float32Array.from((await first.run({ x: x0, ...Object.fromEntries(params) })).h as Float32Array);
-          }
-          for (let it = 0; it <= spec.steps; it++) {
-            const out = await program.run({ x0, stepped, y, target, ...(h0 ? { h0 } : {}), ...model.params });
-            const [wrong, size] = [out.wrong as Float32Array, out.size as Float32Array];
-            for (let j = 0; j < m; j++)
-              if (wrong[j] && size[j] < res[j]) {
-                res[j] = size[j];
-                best.set(stepped.subarray(j * f, (j + 1) * f), j * f);
+          // With step workers, the chunk runs as two lanes: one lane's graph runs while the other's rows are stepped.
+          const half = stepper.workers && chunk.length > 1 ? Math.ceil(chunk.length / 2) : chunk.length;
+          const lanes: Lane[] = [];
+          for (let from = 0; from < chunk.length; from += half) lanes.push(await laneOf(model, chunk.slice(from, from + half), x, clean, data.labels, r));
+          for (let it = 0; it <= spec.steps; it++)
+            for (const lane of lanes) {
+              const { m, rowsOf, stepped } = lane;
+              // This lane's last step (begun while the other lane's graph ran) is done: its points are next.
+              if (it > 0) {
+                stepper.end(rowsOf);
+                stepped.set(rowsOf.x1);
               }
-            if (it === spec.steps) break;
-            rowsOf.x1.set(out.x1 as Float32Array);
-            rowsOf.df.set(out.df as Float32Array);
-            rowsOf.dg.set(out.dg as Float32Array);
-            await stepper.step(spec.norm, rowsOf, m);
-            stepped.set(rowsOf.x1);
-          }
-          chunk.forEach((i, j) => {
-            minNorm[i] = Math.min(minNorm[i], res[j]);
-            if (res[j] <= radius[i]) {
-              standing[i] = 0;
-              adversarial.set(best.subarray(j * f, (j + 1) * f), i * f);
+              const out = await lane.program.run({ x0: lane.x0, stepped, y: lane.y, target: lane.target, ...(lane.h0 ? { h0: lane.h0 } : {}), ...model.params });
+              const [wrong, size] = [out.wrong as Float32Array, out.size as Float32Array];
+              for (let j = 0; j < m; j++)
+                if (wrong[j] && size[j] < lane.res[j]) {
+                  lane.res[j] = size[j];
+                  lane.best.set(stepped.subarray(j * f, (j + 1) * f), j * f);
+                }
+              if (it === spec.steps) continue;
+              rowsOf.x1.set(out.x1 as Float32Array);
+              rowsOf.df.set(out.df as Float32Array);
+              rowsOf.dg.set(out.dg as Float32Array);
+              stepper.begin(spec.norm, rowsOf, m);
             }
-          });
+          for (const lane of lanes)
+            lane.rows.forEach((i, j) => {
+              minNorm[i] = Math.min(minNorm[i], lane.res[j]);
+              if (lane.res[j] <= radius[i]) {
+                standing[i] = 0;
+                adversarial.set(lane.best.subarray(j * f, (j + 1) * f), i * f);
+              }
+            });
         }
       }
       return { robust: standing, adversarial, accuracy: mean(standing), minNorm };

@@ -1,6 +1,6 @@
 // Where FAB's per-example steps (two projections each, in TypeScript) run: on this thread, or under
-// Node on a pool of worker threads sharing the rows' memory (fab-steps-node.ts). A step is a pure
-// function of its row, so the results do not depend on which thread ran which row.
+// Node on worker threads sharing the rows' memory (fab-steps-node.ts), while this thread runs the next
+// graph. A step is a pure function of its row, so the results do not depend on which thread ran which row.
 import { fabScratch, fabStep } from '../attacks/fab.js';
 import type { NormName } from '../attacks/norms.js';
 
@@ -14,19 +14,20 @@ export interface FabRows {
 }
 
 export interface FabStepper {
+  /** Threads stepping rows besides the caller's (0: `begin` steps them on the caller's thread). */
+  readonly workers: number;
+  /** All threads the stepper was made for, where known (the caller's ONNX Runtime gets those the workers leave). */
+  readonly threads?: number;
   /** Rows for up to `n` examples of `features` values, in memory the stepper's threads can read. */
   rows(n: number, features: number): FabRows;
-  /** fabStep on the first `m` rows, x1 in place. */
-  step(norm: NormName, rows: FabRows, m: number): Promise<void>;
+  /**
+   * Starts fabStep on the first `m` rows (x1 in place), once the step in flight (if any) has finished.
+   * With workers it returns at once; `end(rows)` waits for it.
+   */
+  begin(norm: NormName, rows: FabRows, m: number): void;
+  /** Returns once the step begun on `rows` has finished. */
+  end(rows: FabRows): void;
 }
-
-const plainRows = (n: number, features: number): FabRows => ({
-  x1: new Float32Array(n * features),
-  x0: new Float32Array(n * features),
-  dg: new Float32Array(n * features),
-  df: new Float32Array(n),
-  features,
-});
 
 /** fabStep over rows [from, to) on the calling thread. */
 export function stepRows(norm: NormName, r: FabRows, from: number, to: number, scratch: ReturnType<typeof fabScratch>): void {
@@ -34,24 +35,26 @@ export function stepRows(norm: NormName, r: FabRows, from: number, to: number, s
   for (let j = from; j < to; j++) fabStep(norm, r.x1.subarray(j * f, (j + 1) * f), r.x0.subarray(j * f, (j + 1) * f), r.df[j], r.dg.subarray(j * f, (j + 1) * f), scratch);
 }
 
-/** Every step on the calling thread. */
+/** Every step on the calling thread, in `begin`. */
 export function inlineSteps(): FabStepper {
   const scratches = new Map<number, ReturnType<typeof fabScratch>>();
   return {
-    rows: plainRows,
-    async step(norm, rows, m) {
+    workers: 0,
+    rows: (n, features) => ({ x1: new Float32Array(n * features), x0: new Float32Array(n * features), dg: new Float32Array(n * features), df: new Float32Array(n), features }),
+    begin(norm, rows, m) {
       let s = scratches.get(rows.features);
       if (!s) scratches.set(rows.features, (s = fabScratch(rows.features)));
       stepRows(norm, rows, 0, m, s);
     },
+    end() {},
   };
 }
 
 const steppers = new Map<number, Promise<FabStepper>>();
 
 /**
- * The stepper for `threads` threads in all (default: every core): under Node, this thread and threads − 1
- * workers (one process-wide pool per size); elsewhere, or for one thread, this thread alone.
+ * The stepper for `threads` threads in all (default: every core): under Node, workers for half of them
+ * (one process-wide pool per size); elsewhere, or for one thread, the caller's thread alone.
  */
 export function fabStepper(threads?: number): Promise<FabStepper> {
   const key = threads ?? 0;
