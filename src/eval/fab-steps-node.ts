@@ -33,7 +33,7 @@ export const CONTROL = {
 } as const;
 export const NORM_IDS: readonly NormName[] = ['linf', 'l2'];
 
-/** A worker's claim loop. */
+/** The claim loop of the workers, and of the caller's thread when it finishes a step. */
 export function claimRows(control: Int32Array, rows: FabRows, scratch: ReturnType<typeof fabScratch>): void {
   const m = Atomics.load(control, CONTROL.rows);
   const norm = NORM_IDS[Atomics.load(control, CONTROL.norm)];
@@ -84,9 +84,17 @@ export function workerSteps(threads?: number): FabStepper {
     [ports, workers] = [[], []];
     throw e;
   };
-  /** Waits for the step in flight. A worker that died without counting itself done (killed, out of memory) would leave this thread waiting: after 60 s with no worker finishing, give up. */
+  const scratches = new Map<number, ReturnType<typeof fabScratch>>();
+  /**
+   * Finishes the step in flight: this thread claims the rows the workers have not (so whichever side is
+   * ahead helps the other), then waits for the workers. A worker that died without counting itself done
+   * (killed, out of memory) would leave it waiting: after 60 s with no worker finishing, give up.
+   */
   const finish = () => {
     if (!inFlight) return;
+    let s = scratches.get(inFlight.features);
+    if (!s) scratches.set(inFlight.features, (s = fabScratch(inFlight.features)));
+    claimRows(control, inFlight, s);
     inFlight = undefined;
     let waited = 0;
     for (let done = Atomics.load(control, CONTROL.done); done < count; done = Atomics.load(control, CONTROL.done))
