@@ -133,7 +133,7 @@ async function main() {
     console.log(`PyTorch: ${engine}`);
   }
   if (JSON_OUT) {
-    const settings = { attack: SPEC.name, eps: EPS, count: COUNT, rows: ROWS, threads: THREADS, rounds: ROUNDS, model: trainSettings, date: new Date().toISOString() };
+    const settings = { attack: SPEC.name, eps: EPS, count: COUNT, rows: ROWS, threads: THREADS, rounds: ROUNDS, model: trainSettings };
     writeFileSync(JSON_OUT, JSON.stringify({ a3t: a, torch: t, ratio, torchEngine: engine || null, settings }, null, 2) + '\n');
     log(`wrote ${JSON_OUT}`);
   }

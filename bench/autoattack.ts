@@ -157,7 +157,7 @@ async function main() {
     console.log(`\nPer example: the two agree on ${agree} of ${COUNT} (${pct(agree / COUNT)}); robust only under a3t's: ${onlyA3t}, only under AutoAttack's: ${onlyAa}.`);
     console.log(`The torch module rebuilt from the ONNX file: logits within ${aa.logitsMaxDiff.toExponential(1)} of a3t's. PyTorch ${aa.torch}, AutoAttack batch ${BS}.`);
     if (JSON_OUT) {
-      const settings = { count: COUNT, eps: EPS, run: RUN, autoattack: resolve(AA_DIR), bs: BS, threads: THREADS, date: new Date().toISOString() };
+      const settings = { count: COUNT, eps: EPS, run: RUN, bs: BS, threads: THREADS };
       const json = { settings, a3t, autoattack: aa, speedup: { command: aa.seconds / a3t.seconds, attack: aa.attackSeconds / a3t.attackSeconds }, agreement: { agree, onlyA3t, onlyAutoAttack: onlyAa } };
       writeFileSync(JSON_OUT, JSON.stringify(json, null, 2) + '\n');
       log(`wrote ${JSON_OUT}`);

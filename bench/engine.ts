@@ -238,7 +238,7 @@ async function main() {
       plain: { ours: ours.plain, tfjs: tfjs?.plain ?? null, torch: torch?.plain ?? null, tfjs_tuned: tfjsTuned?.plain ?? null, torch_ratio: torchRatio?.plain ?? null },
       gflops,
       profile: Object.fromEntries(Object.entries({ ...profiles, ...cnnProfiles }).map(([k, p]) => [k, { perStep: p.perStep, byType: p.byType }])),
-      settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS, date: new Date().toISOString() },
+      settings: { batch: B, threads: THREADS, stepsPerRun: K, seconds: SECONDS, rounds: ROUNDS },
     };
     writeFileSync(JSON_OUT, JSON.stringify(out, null, 2) + '\n');
     log(`wrote ${JSON_OUT}`);
