@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NormName } from '../src/attacks/norms.js';
 import { keyFromSeed, fold, normal, uniform } from '../src/engine/rng.js';
-import { type FabRows, type FabStepper, inlineSteps } from '../src/eval/fab-steps.js';
+import { type FabRows, type FabStepper, inlineSteps } from '../src/eval/fab-rows.js';
 import { workerSteps } from '../src/eval/fab-steps-node.js';
 
 const F = 784;

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { Backend, OrtModule } from './backend.js';
+import type { Backend, OrtModule } from './backend-types.js';
 
 export function nodeBackend(): Backend {
   return {

@@ -1,6 +1,6 @@
 // The web backend: onnxruntime-web on WASM (threads when the page is cross-origin isolated), or WebGPU
 // with WASM for the ops WebGPU lacks. ONNX Runtime allocates every output (see Backend.preallocate).
-import type { Backend, OrtModule } from './backend.js';
+import type { Backend, OrtModule } from './backend-types.js';
 
 /** The part of onnxruntime-web's `env` the backend sets. */
 interface WebOrt extends OrtModule {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { fabScratch } from '../attacks/fab.js';
 import type { NormName } from '../attacks/norms.js';
-import { type FabRows, type FabStepper, inlineSteps, stepRows } from './fab-steps.js';
+import { type FabRows, type FabStepper, inlineSteps, stepRows } from './fab-rows.js';
 
 /** Rows per claim: about 0.5 ms of work, so claiming costs nothing and the workers finish together. */
 const BLOCK = 8;
