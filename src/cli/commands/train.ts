@@ -3,7 +3,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
-import { compileAccuracy } from '../../eval/validation.js';
+import { compileAccuracy } from '../../train/validation.js';
 import { percent } from '../../format.js';
 import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
