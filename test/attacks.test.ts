@@ -23,7 +23,7 @@ import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { lowerMedian, minimumNorms } from '../src/eval/min-norm.js';
 import { type Model, maskedModel, networkModel, noisyModel } from '../src/eval/model.js';
 import { compileLogits, correctness, mean } from '../src/eval/predict.js';
-import { compileAccuracy } from '../src/eval/validation.js';
+import { compileAccuracy } from '../src/train/validation.js';
 import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
 import { REGIMES, regimeSettings } from '../src/objectives/regimes.js';
 import { type TrainResult, train } from '../src/train/loop.js';

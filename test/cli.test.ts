@@ -59,7 +59,7 @@ test('an A3T run reports the discriminator accuracies of Figure 2 every epoch, a
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
   for (const m of lines) {
-    for (const v of [m.train['dacc.clean'], m.train['dacc.adv'], m.validation.dClean, m.validation.dAdv, m.train['acc.clean'], m.train['acc.adv'], m.validation.clean, m.validation.fgsm]) {
+    for (const v of [m.train['dacc.clean'], m.train['dacc.adv'], m.validation['dacc.clean'], m.validation['dacc.adv'], m.train['acc.clean'], m.train['acc.adv'], m.validation.clean, m.validation.fgsm]) {
       assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `metric ${v} in [0, 1]`);
     }
   }

@@ -12,7 +12,8 @@ import { paperDiscriminator } from '../src/model/discriminator.js';
 import { network } from '../src/model/network.js';
 import { presetNetwork } from '../src/model/presets.js';
 import { paramGroup, initGroup } from '../src/nn/params.js';
-import { adversarial } from '../src/objectives/adversarial.js';
+import { DISCRIMINATOR_METRICS, adversarial } from '../src/objectives/adversarial.js';
+import { metricValue } from '../src/objectives/objective.js';
 import { closeness } from './helpers.js';
 
 const SMALL = network(presetNetwork('mlp:hidden=16-12-8', { image: [1, 4, 5], classes: 10 }));
@@ -37,7 +38,7 @@ function buildGraph(alpha: number, beta: number) {
     'noise.dropout.adv': uniform(split(keys[1])[1], ROWS * 6, new Float64Array(ROWS * 6)),
   };
   for (const [i, [n, grp]] of Object.entries(groups).entries()) feeds[n] = initGroup(grp, keys[2 + i]);
-  return { g, groups, feeds };
+  return { g, groups, feeds, objective, params, x, w };
 }
 
 for (const [alpha, beta] of [
@@ -69,6 +70,30 @@ test('plain training has no adversarial or discriminator terms; A3T has all of t
   assert.deepEqual(Object.keys(a3t.g.metrics).sort(), ['acc.adv', 'acc.clean', 'dacc.adv', 'dacc.clean', 'loss.classifier', 'loss.discriminator']);
   const [dAcc] = evaluate([a3t.g.metrics['dacc.clean']], a3t.feeds);
   assert.ok(dAcc.data[0] >= 0 && dAcc.data[0] <= 1);
+});
+
+test("an objective declares its metrics: A3T the discriminator's, under one key in its step metrics and its validation probes", () => {
+  const plain = buildGraph(1, 0);
+  assert.equal(plain.objective.metrics, undefined);
+  assert.equal(plain.objective.probes, undefined);
+  const a3t = buildGraph(0.5, 1);
+  const keys = DISCRIMINATOR_METRICS.map((m) => m.key);
+  assert.deepEqual(a3t.objective.metrics?.map((m) => m.key), keys);
+  for (const k of keys) assert.ok(k in a3t.g.metrics, `step metric ${k}`);
+  const z = SMALL.encode(a3t.w, a3t.x);
+  const probes = a3t.objective.probes!({ model: MODEL, params: a3t.params, clean: z, adversarial: z });
+  assert.deepEqual(Object.keys(probes), keys);
+  // On the same features, 'says clean' and 'says attacked' are complements: each row counts in exactly one.
+  const [clean, adv] = evaluate(keys.map((k) => o.cast(probes[k], 'float64')), a3t.feeds);
+  assert.deepEqual(Array.from(clean.data, (v, i) => v + adv.data[i]), Array(ROWS).fill(1));
+});
+
+test('metricValue reads a metric under its key, or under the key validation used before (committed reports)', () => {
+  const [clean, adv] = DISCRIMINATOR_METRICS;
+  assert.equal(metricValue({ 'dacc.clean': 0.25, dClean: 0.5 }, clean), 0.25);
+  assert.equal(metricValue({ dClean: 0.5, dAdv: 0.75 }, clean), 0.5);
+  assert.equal(metricValue({ dClean: 0.5, dAdv: 0.75 }, adv), 0.75);
+  assert.equal(metricValue({ clean: 1 }, adv), undefined);
 });
 
 test('the objective rejects α outside [0, 1], β < 0 and ε outside [0, 1]', () => {

@@ -1,6 +1,10 @@
 // Report layer: statistics, Markdown tables, and SVG charts checked as well-formed XML with the right geometry.
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
+import { epochLine } from '../src/cli/commands/train.js';
+import { DISCRIMINATOR_METRICS } from '../src/objectives/adversarial.js';
+import { type EpochPoint, type Reproduction, reproductionReport } from '../src/report/reproduction.js';
 import { meanStd, percent } from '../src/report/stats.js';
 import { markdownTable } from '../src/report/table.js';
 import { type ChartSpec, type Series, gridOfCharts, lineChart } from '../src/report/svg.js';
@@ -296,4 +300,41 @@ test('gridOfCharts rejects bad input', () => {
   assert.throws(() => gridOfCharts([], 2), /at least one chart/);
   assert.throws(() => gridOfCharts(['<svg width="1" height="1"></svg>'], 0), RangeError);
   assert.throws(() => gridOfCharts(['<g></g>'], 1), /chart 0 is not an <svg>/);
+});
+
+// ---- committed reports: the same data renders the same files -------------------------------------------
+
+/** A validation record under the one naming scheme: each metric's former key renamed to its key. */
+function currentKeys(v: EpochPoint['validation']): EpochPoint['validation'] {
+  const renamed: Record<string, number> = { ...v };
+  for (const m of DISCRIMINATOR_METRICS) {
+    if (m.formerly === undefined || !(m.formerly in renamed)) continue;
+    renamed[m.key] = renamed[m.formerly];
+    delete renamed[m.formerly];
+  }
+  return renamed as EpochPoint['validation'];
+}
+
+test('committed reproduction reports render identically from their report.json, under former and current metric keys', () => {
+  for (const dir of ['docs/reproduction', 'docs/reproduction-train-eps-0.25', 'docs/baselines']) {
+    const committed = (f: string) => readFileSync(`${dir}/${f}`, 'utf8');
+    const json = JSON.parse(committed('report.json')) as Reproduction['json'];
+    assert.ok(json.runs.some((r) => r.history.some((p) => 'dClean' in p.validation)), `${dir} holds the former validation keys`);
+    const input = { settings: json.settings, regimes: json.rows.map((r) => ({ name: r.method, label: r.label, alpha: r.alpha, beta: r.beta })), runs: json.runs, wallSeconds: json.wallSeconds };
+    const runsNow = json.runs.map((r) => ({ ...r, history: r.history.map((p) => ({ ...p, validation: currentKeys(p.validation) })) }));
+    for (const [keys, runs] of [['former', json.runs], ['current', runsNow]] as const) {
+      const report = reproductionReport({ ...input, runs });
+      assert.equal(report.markdown, committed('report.md'), `${dir}/report.md from the ${keys} keys`);
+      assert.deepEqual(Object.keys(report.figures).sort(), readdirSync(dir).filter((f) => f.endsWith('.svg')).sort(), `${dir}: the figures`);
+      for (const [f, svg] of Object.entries(report.figures)) assert.ok(svg === committed(f), `${dir}/${f} from the ${keys} keys`);
+      if (keys === 'former') assert.equal(JSON.stringify(report.json, null, 2) + '\n', committed('report.json'), `${dir}/report.json`);
+    }
+  }
+});
+
+test("the CLI's epoch line shows the discriminator's accuracies from either key scheme", () => {
+  const base = { epoch: 3, train: { 'acc.clean': 0.9, 'acc.adv': 0.8, 'dacc.clean': 0.7, 'dacc.adv': 0.6 }, seconds: 1, samplesPerSecond: 1234 };
+  const line = epochLine({ ...base, validation: { clean: 0.95, fgsm: 0.85, 'dacc.clean': 0.55, 'dacc.adv': 0.45 } });
+  assert.equal(line, 'epoch 3: train clean 90.00% adv 80.00% | val clean 95.00% fgsm 85.00% | D clean 70.00% adv 60.00% (val 55.00% / 45.00%) | 1234 samples/s');
+  assert.equal(epochLine({ ...base, validation: { clean: 0.95, fgsm: 0.85, dClean: 0.55, dAdv: 0.45 } }), line);
 });

@@ -36,6 +36,21 @@ export const browserOnly: esbuild.Plugin = {
   },
 };
 
+/** The page is built against the library's browser entry only: a web/src file importing another src/ module is refused. */
+export const browserEntryOnly: esbuild.Plugin = {
+  name: 'browser-entry-only',
+  setup(b) {
+    const web = join(root, 'web/src');
+    const entry = join(root, 'src/browser.ts');
+    b.onResolve({ filter: /\/src\// }, (a) => {
+      if (a.resolveDir !== web) return undefined;
+      const target = resolve(a.resolveDir, a.path).replace(/\.js$/, '.ts');
+      if (!target.startsWith(join(root, 'src') + '/') || target === entry) return undefined;
+      return { errors: [{ text: `${relative(root, a.importer)} imports ${a.path}: the page uses the library through src/browser.ts only (export what it needs there)` }] };
+    });
+  },
+};
+
 function idxBytes(dims: number[], data: Uint8Array): Uint8Array {
   const head = new Uint8Array(4 + 4 * dims.length);
   head.set([0, 0, 8, dims.length]);
@@ -78,7 +93,7 @@ export async function buildWeb(dir = out): Promise<Record<string, number>> {
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',
-    plugins: [browserOnly],
+    plugins: [browserEntryOnly, browserOnly],
   });
   for (const f of ['index.html', 'style.css']) cpSync(join(root, 'web', f), join(dir, f));
   // Its exports hide package.json: its main script lies in dist/.

@@ -38,10 +38,19 @@ export function correctness(logits: Float32Array, labels: Uint8Array, classes: n
 }
 
 /** The largest logit's class in row i (the lowest index wins ties, as ONNX ArgMax). */
-export function argmaxRow(logits: Float32Array, i: number, classes: number): number {
+export function argmaxRow(logits: ArrayLike<number>, i: number, classes: number): number {
   let best = 0;
   for (let j = 1; j < classes; j++) if (logits[i * classes + j] > logits[i * classes + best]) best = j;
   return best;
+}
+
+/** The class probabilities of row i: softmax of its logits (shifted by their largest, so exp never overflows). */
+export function softmaxRow(logits: ArrayLike<number>, i: number, classes: number): number[] {
+  const z = Array.from({ length: classes }, (_, j) => logits[i * classes + j]);
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
 }
 
 /** The class of rank `rank` in row i (0: the most likely; ties to the lower index): APGD-T's and FAB-T's targets. */

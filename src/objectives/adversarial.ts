@@ -11,7 +11,7 @@ import { adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { usageError } from '../errors.js';
 import { checkSetting } from '../settings.js';
-import type { GroupSpec, Objective } from './objective.js';
+import type { GroupSpec, MetricInfo, Objective } from './objective.js';
 import { accuracy, bceOnes, bceZeros, crossEntropy, fractionPositive, rampedEps } from './terms.js';
 
 export interface AdversarialOptions {
@@ -31,6 +31,20 @@ export interface AdversarialOptions {
   discriminator?: { optimizer?: Optimizer; updates?: number };
 }
 
+/** The discriminator's accuracies (A3T, A2T, A3T-PGD): the same keys in training and validation. */
+export const DISCRIMINATOR_METRICS: readonly [clean: MetricInfo, adversarial: MetricInfo] = [
+  { key: 'dacc.clean', label: 'clean features', short: 'clean', meaning: 'fraction of clean inputs whose features the discriminator calls clean', attacked: false, formerly: 'dClean' },
+  {
+    key: 'dacc.adv',
+    label: 'FGSM features',
+    short: 'adv',
+    meaning: 'fraction of attacked inputs (the training attack in training, FGSM in validation) whose features the discriminator calls attacked',
+    attacked: true,
+    formerly: 'dAdv',
+  },
+];
+const [D_CLEAN, D_ADV] = DISCRIMINATOR_METRICS;
+
 export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${opts.alpha}, β=${opts.beta})`): Objective {
   const { alpha, beta, eps } = opts;
   checkSetting('alpha', alpha);
@@ -48,6 +62,7 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
   if (opts.discriminator?.updates !== undefined) checkSetting('discriminatorSteps', opts.discriminator.updates);
   return {
     name,
+    ...(withD ? { metrics: DISCRIMINATOR_METRICS } : {}),
     groups(m) {
       const groups: Record<string, GroupSpec> = { classifier: { specs: network(m.classifier).params, optimizer: classifierOptimizer } };
       if (withD) groups.discriminator = { specs: discriminatorSpecs(m.discriminator), optimizer: dOptimizer, updates: opts.discriminator?.updates ?? 1 };
@@ -83,8 +98,8 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
         losses.discriminator = o.add(bceOnes(lClean), bceZeros(lAdv));
         rest = o.add(rest, o.mul(bceOnes(lAdv), beta));
         metrics['loss.discriminator'] = losses.discriminator;
-        metrics['dacc.clean'] = fractionPositive(lClean);
-        metrics['dacc.adv'] = fractionPositive(o.neg(lAdv));
+        metrics[D_CLEAN.key] = fractionPositive(lClean);
+        metrics[D_ADV.key] = fractionPositive(o.neg(lAdv));
       }
       // α = 0 (PGD-AT) leaves the clean pass out of the gradient: its forward pass still gives acc.clean.
       losses.classifier = alpha > 0 ? o.add(o.mul(ceClean, alpha), rest) : rest;
@@ -98,7 +113,7 @@ export function adversarial(opts: AdversarialOptions, name = `adversarial(α=${o
       ? ({ model, params, clean, adversarial: adv }) => {
           const d = { ...model.discriminator, dropout: 0 };
           const says = (z: Tensor) => discriminate(d, params.discriminator, flatFeatures(z), z);
-          return { dClean: o.greater(says(clean), 0), dAdv: o.lessOrEqual(says(adv), 0) };
+          return { [D_CLEAN.key]: o.greater(says(clean), 0), [D_ADV.key]: o.lessOrEqual(says(adv), 0) };
         }
       : undefined,
   };

@@ -69,8 +69,33 @@ export interface ProbeContext {
   adversarial: Tensor;
 }
 
+/**
+ * A quantity an objective reports beyond the classifier's accuracies, under one key in both the per-step
+ * metrics and the validation accuracies (its probes). Reports, the CLI and the page iterate over these.
+ */
+export interface MetricInfo {
+  readonly key: string;
+  /** For a chart's legend, e.g. 'clean features'. */
+  readonly label: string;
+  /** For a one-line log, e.g. 'clean'. */
+  readonly short: string;
+  /** What the number means, in one sentence. */
+  readonly meaning: string;
+  /** Measured on attacked inputs (charts draw it dashed). */
+  readonly attacked: boolean;
+  /** The key validation used before the one naming scheme (committed report.json files hold it). */
+  readonly formerly?: string;
+}
+
+/** A metric's value in one record of metrics, read under its former key too; undefined when absent. */
+export function metricValue(values: Readonly<Record<string, number>>, m: MetricInfo): number | undefined {
+  return values[m.key] ?? (m.formerly === undefined ? undefined : values[m.formerly]);
+}
+
 export interface Objective {
   readonly name: string;
+  /** What it reports beyond the classifier's accuracies: keys of `build`'s metrics and of `probes`. */
+  readonly metrics?: readonly MetricInfo[];
   /** Parameter groups this objective trains, by name; 'classifier' is always one of them. */
   groups(model: ModelConfig): Record<string, GroupSpec>;
   build(ctx: StepContext): ObjectiveGraph;

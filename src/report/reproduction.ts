@@ -1,5 +1,7 @@
 // The reproduction report: Table 1 (mean ± std over seeds, the paper's numbers beside ours) and
 // Figure 2 (curves over epochs, mean with a ±1 std band), as Markdown, JSON and SVG.
+import { DISCRIMINATOR_METRICS } from '../objectives/adversarial.js';
+import { metricValue } from '../objectives/objective.js';
 import { PALETTE, type Series, gridOfCharts, lineChart } from './svg.js';
 import { meanStd, percent } from './stats.js';
 import { markdownTable } from './table.js';
@@ -15,7 +17,8 @@ export const PAPER_TABLE1: Readonly<Record<string, { label: string; clean: numbe
 export interface EpochPoint {
   epoch: number;
   train: Record<string, number>;
-  validation: { clean: number; fgsm: number; dClean?: number; dAdv?: number };
+  /** Classifier accuracies and the objective's (its `metrics` keys; older files: their `formerly` keys). */
+  validation: { clean: number; fgsm: number } & Record<string, number>;
 }
 
 export interface RunResult {
@@ -98,12 +101,9 @@ export function curvesFigure(regimeLabel: string, runs: RunResult[]): string {
   ].filter((s): s is Series => s !== null);
   const chart = (title: string, series: Series[]) => lineChart({ title, xLabel: 'epoch', yLabel: 'accuracy', series, yRange: [0, 1], xIntegers: true });
   const charts = [chart(`${regimeLabel}: classifier (mean ± std, ${seeds} seeds)`, classifier)];
-  const disc = [
-    curve(runs, 'train, clean features', PALETTE[2], (p) => p.train['dacc.clean']),
-    curve(runs, 'train, FGSM features', PALETTE[2], (p) => p.train['dacc.adv'], true),
-    curve(runs, 'validation, clean features', PALETTE[3], (p) => p.validation.dClean),
-    curve(runs, 'validation, FGSM features', PALETTE[3], (p) => p.validation.dAdv, true),
-  ].filter((s): s is Series => s !== null);
+  const disc = (['train', 'validation'] as const)
+    .flatMap((where, i) => DISCRIMINATOR_METRICS.map((m) => curve(runs, `${where}, ${m.label}`, PALETTE[2 + i], (p) => metricValue(p[where], m), m.attacked)))
+    .filter((s): s is Series => s !== null);
   if (disc.length) charts.push(chart(`${regimeLabel}: discriminator (mean ± std, ${seeds} seeds)`, disc));
   return gridOfCharts(charts, charts.length);
 }

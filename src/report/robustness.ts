@@ -2,7 +2,7 @@
 // the gradient-masking checks, as Markdown and an SVG plot (pure functions of the results).
 import type { MaskingReport } from '../eval/masking.js';
 import type { MinNormReport } from '../eval/min-norm.js';
-import type { RobustnessReport } from '../eval/robustness.js';
+import type { AttackCurve, AttackRun, RobustnessReport } from '../eval/robustness.js';
 import { percent } from './stats.js';
 import { PALETTE, type Series, lineChart } from './svg.js';
 import { markdownTable } from './table.js';
@@ -90,7 +90,35 @@ function ensembleLines(r: RobustnessReport): string[] {
   return lines.length ? ['', ...lines, ''] : [];
 }
 
-export function evalJson(input: EvalReportInput): unknown {
+/** eval.json's minimum norms: JSON has no Infinity, so examples no attack broke are null. */
+export interface MinNormJson {
+  median: number | null;
+  steps: number;
+  bisected: string[];
+  minimumNorm: string[];
+  curve: { eps: number[]; accuracy: number[] };
+  perExample: Array<number | null>;
+}
+
+/** What `a3t eval` writes to eval.json (and the site ships beside each model). */
+export interface EvalJson {
+  model: string;
+  data: string;
+  notes?: string[];
+  examples: number;
+  clean: number;
+  norm: RobustnessReport['norm'];
+  epsilons: number[];
+  attacks: Array<Pick<AttackCurve, 'name' | 'spec' | 'accuracy' | 'seconds'> & { runs?: Array<{ eps: number } & AttackRun> }>;
+  /** Fraction of examples no attack broke, at each ε. */
+  worstCase: number[];
+  masking?: MaskingReport;
+  minNorm?: MinNormJson;
+  surrogate?: string;
+  seconds: number;
+}
+
+export function evalJson(input: EvalReportInput): EvalJson {
   const r = input.robustness;
   return {
     model: input.model,
@@ -118,7 +146,7 @@ function quantile(v: Float64Array, q: number): number {
 }
 
 /** JSON has no Infinity: examples no attack broke are null. */
-function minNormJson(m: MinNormReport) {
+function minNormJson(m: MinNormReport): MinNormJson {
   const finite = (v: number) => (Number.isFinite(v) ? v : null);
   return { median: finite(m.median), steps: m.steps, bisected: m.bisected, minimumNorm: m.minimumNorm, curve: m.curve, perExample: Array.from(m.norms, finite) };
 }

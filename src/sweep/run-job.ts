@@ -8,7 +8,7 @@ import { keyFromSeed } from '../engine/rng.js';
 import { maskingChecks } from '../eval/masking.js';
 import { type Model, networkModel } from '../eval/model.js';
 import { AttackBench, robustness } from '../eval/robustness.js';
-import { compileAccuracy } from '../eval/validation.js';
+import { compileAccuracy } from '../train/validation.js';
 import type { RunResult } from '../report/reproduction.js';
 import { type EpochMetrics, type Progress, type TrainState, train } from '../train/loop.js';
 import { modelFiles } from '../train/model-files.js';

@@ -6,7 +6,7 @@ import type { Dataset, Split } from '../data/dataset.js';
 import { floatRows, gather, holdOut, shuffledBatches, take } from '../data/selection.js';
 import { type Key, fold, keyFromSeed, split } from '../engine/rng.js';
 import { inputError } from '../errors.js';
-import { type Accuracies, compileValidation } from '../eval/validation.js';
+import { type Accuracies, compileValidation } from './validation.js';
 import type { ModelConfig, Parameters } from '../model/config.js';
 import type { DataShape } from '../model/network.js';
 import { objectiveOf } from './objective-of.js';

@@ -1,7 +1,6 @@
 // MNIST for the page: the compact subset shipped with the site, or IDX files the user uploads, parsed
 // and checked by the same code, with the same messages, as the command line's files.
-import { type Dataset, datasetOf, splitFromIdx } from '../../src/data/dataset.js';
-import { DataError, MAX_INFLATED, isGzip, parseIdx } from '../../src/data/idx.js';
+import { type Dataset, DataError, MAX_INFLATED, datasetOf, isGzip, parseIdx, splitFromIdx } from '../../src/browser.js';
 import type { DataBytes } from './messages.js';
 
 /** The shipped subset's files, written by the site's build (see web/build.ts). */

@@ -1,15 +1,24 @@
 // The attack lab: the shipped plain, AT and A3T models (and any ONNX classifier the user loads)
 // classify a drawn digit or a test image; an attack at ε against one of them makes an adversarial
 // image, and every model's probabilities on it are shown as it changes.
-import type { Dataset, Split } from '../../src/data/dataset.js';
-import { floatRows } from '../../src/data/selection.js';
-import { ATTACKS } from '../../src/attacks/spec.js';
-import { keyFromSeed } from '../../src/engine/rng.js';
-import { A3tError } from '../../src/errors.js';
-import { type AttackProgram, compileAttack } from '../../src/eval/attack-runner.js';
-import { type Model, importedModel } from '../../src/eval/model.js';
-import { type LogitsProgram, compileLogits } from '../../src/eval/predict.js';
-import { importOnnx } from '../../src/model/onnx-import.js';
+import {
+  ATTACKS,
+  type AttackProgram,
+  type Dataset,
+  type EvalJson,
+  type LogitsProgram,
+  type Model,
+  type Split,
+  argmaxRow,
+  checkModelFits,
+  compileAttack,
+  compileLogits,
+  floatRows,
+  importOnnx,
+  importedModel,
+  rng,
+  softmaxRow,
+} from '../../src/browser.js';
 import { $ } from './dom.js';
 import { type Series, lineChart, probabilityChart, setProbabilities, setSeries } from './charts.js';
 import { digitOf, drawingPad, paint } from './draw.js';
@@ -33,14 +42,7 @@ interface LabModel {
   warnings: string[];
 }
 
-function softmax(z: Float32Array): number[] {
-  const m = Math.max(...z);
-  const e = Array.from(z, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
-const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+const argmax = (p: number[]) => argmaxRow(p, 0, p.length);
 
 /** Each model's class on the clean input and, once attacked, on the adversarial one (`y`: the attack's label). */
 function showPredictions(models: LabModel[], clean: number[][], attacked: number[][] | null, y: number): void {
@@ -62,13 +64,12 @@ function showPredictions(models: LabModel[], clean: number[][], attacked: number
 }
 
 /** Each model's probabilities for one image. */
-const probabilities = (models: LabModel[], image: Float32Array): Promise<number[][]> => Promise.all(models.map(async (m) => softmax(await m.logits.run(m.model, image, 1))));
+const probabilities = (models: LabModel[], image: Float32Array): Promise<number[][]> => Promise.all(models.map(async (m) => softmaxRow(await m.logits.run(m.model, image, 1), 0, m.model.arch.classes)));
 
-/** `file` names the model in errors. */
-async function labModel(name: string, label: string, bytes: Uint8Array, file: string): Promise<LabModel> {
-  const imported = importOnnx(bytes, file, { image: [1, 28, 28] });
-  if (imported.features !== 784) throw new A3tError('input', `${file}: takes ${imported.features} pixels per image, expected 784 (28×28 MNIST)`);
-  if (imported.classes !== 10) throw new A3tError('input', `${file}: gives ${imported.classes} classes, expected 10 (the digits)`);
+/** `file` names the model in errors; `data` is what it must classify. */
+async function labModel(name: string, label: string, bytes: Uint8Array, file: string, data: Dataset): Promise<LabModel> {
+  const imported = importOnnx(bytes, file, { image: [1, ...data.shape] });
+  checkModelFits(file, { inputs: imported.features, classes: imported.classes }, { features: data.test.features, classes: data.classes, source: data.source });
   const model = importedModel(imported, file);
   return { name, label, model, logits: await compileLogits(model.arch, { rows: 1 }), attacks: new Map(), warnings: imported.warnings };
 }
@@ -78,7 +79,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
   for (const m of SHIPPED_MODELS) {
     const r = await fetch(new URL(`models/${m.name}.onnx`, base));
     if (!r.ok) throw new Error(`models/${m.name}.onnx: ${r.status} (rebuild the site with npm run build:web)`);
-    models.push(await labModel(m.name, m.label, new Uint8Array(await r.arrayBuffer()), `models/${m.name}.onnx`));
+    models.push(await labModel(m.name, m.label, new Uint8Array(await r.arrayBuffer()), `models/${m.name}.onnx`, data));
   }
   const target = $<HTMLSelectElement>('target');
   const fillTargets = () => {
@@ -133,7 +134,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     status.textContent = `${spec.name} at ε ${e.toFixed(2)} against ${victim.label}…`;
     // Pixels as bytes, as every dataset holds them (a drawing loses nothing visible).
     const one: Split = { pixels: Uint8Array.from(image, (v) => Math.round(v * 255)), labels: Uint8Array.of(y), count: 1, features: 784 };
-    const res = await (await prog).run(victim.model, one, e, keyFromSeed(0));
+    const res = await (await prog).run(victim.model, one, e, rng.keyFromSeed(0));
     const adv = res.adversarial;
     const attacked = await probabilities(models, adv);
     const x = floatRows(one, 0, 1);
@@ -177,7 +178,7 @@ export async function startLab(base: string, data: Dataset, onFirstPrediction: (
     err.textContent = '';
     if (!file) return;
     try {
-      const m = await labModel('yours', file.name, new Uint8Array(await file.arrayBuffer()), file.name);
+      const m = await labModel('yours', file.name, new Uint8Array(await file.arrayBuffer()), file.name, data);
       const at = models.findIndex((x) => x.name === 'yours');
       if (at >= 0) models.splice(at, 1, m);
       else models.push(m);
@@ -201,7 +202,8 @@ async function robustnessCurves(base: string): Promise<void> {
   for (const [i, m] of SHIPPED_MODELS.entries()) {
     const r = await fetch(new URL(`models/${m.name}.eval.json`, base));
     if (!r.ok) continue;
-    const rep = (await r.json()) as { epsilons: number[]; worstCase: number[]; attacks: { name: string; accuracy: number[] }[] };
+    // The site's copy leaves out the model's and the data's paths (web/build.ts).
+    const rep: Omit<EvalJson, 'model' | 'data'> = await r.json();
     const pts = (acc: number[]) => rep.epsilons.map((x, j) => ({ x, y: acc[j] * 100 }));
     series.push({ label: `${m.label}, worst case`, points: pts(rep.worstCase), color: i });
     const fgsm = rep.attacks.find((a) => a.name === 'FGSM');

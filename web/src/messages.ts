@@ -1,6 +1,5 @@
 // What the page and its training worker say to each other.
-import type { EpochMetrics, Progress } from '../../src/train/loop.js';
-import type { TrainConfig } from '../../src/settings.js';
+import type { EpochMetrics, Progress, TrainConfig } from '../../src/browser.js';
 import type { Device } from './runtime.js';
 
 /** A split as bytes (transferable), as `Split` holds it. */

@@ -1,9 +1,7 @@
 // onnxruntime-web for the page and its worker: loaded from the site's ort/ folder (not bundled: its
 // WASM loader must sit beside its .wasm). WASM threads only when the page is cross-origin isolated;
 // WebGPU (ONNX Runtime's WebGPU build, WASM for the ops it lacks) only where the browser has an adapter.
-import type { OrtModule } from '../../src/engine/backend.js';
-import { useBackend } from '../../src/engine/backend.js';
-import { webBackend } from '../../src/engine/backend-web.js';
+import { type OrtModule, useBackend, webBackend } from '../../src/browser.js';
 
 export type Device = 'wasm' | 'webgpu';
 

@@ -1,8 +1,6 @@
 // Training in the tab: the form, the worker that trains, a live Figure 2 (the classifier's and the
 // discriminator's accuracies, clean and adversarial, per epoch), pause/resume, and the model's downloads.
-import type { Dataset } from '../../src/data/dataset.js';
-import type { EpochMetrics } from '../../src/train/loop.js';
-import { REGIMES, regimeSettings } from '../../src/objectives/regimes.js';
+import { DISCRIMINATOR_METRICS, type Dataset, type EpochMetrics, REGIMES, metricValue, regimeSettings } from '../../src/browser.js';
 import { $ } from './dom.js';
 import { type Series, lineChart, setSeries } from './charts.js';
 import { dataBytes, uploadedDataset } from './data.js';
@@ -15,14 +13,16 @@ export const TAB_REGIMES = ['plain', 'at', 'a3t', 'pgd-at', 'trades'] as const;
 /** Figure 2's series from the epochs so far (validation accuracies, in %). */
 function figure2(history: EpochMetrics[]): Series[] {
   const series: Series[] = [];
-  const add = (label: string, key: string, dashed = false) => {
-    const points = history.filter((m) => Number.isFinite(m.validation[key])).map((m) => ({ x: m.epoch, y: m.validation[key] * 100 }));
+  const add = (label: string, value: (v: EpochMetrics['validation']) => number | undefined, dashed = false) => {
+    const points = history.flatMap((m) => {
+      const y = value(m.validation);
+      return y !== undefined && Number.isFinite(y) ? [{ x: m.epoch, y: y * 100 }] : [];
+    });
     if (points.length) series.push({ label, points, dashed, color: series.length });
   };
-  add('classifier, clean', 'clean');
-  add('classifier, FGSM', 'fgsm');
-  add('discriminator, clean', 'dClean', true);
-  add('discriminator, adversarial', 'dAdv', true);
+  add('classifier, clean', (v) => v.clean);
+  add('classifier, FGSM', (v) => v.fgsm);
+  for (const m of DISCRIMINATOR_METRICS) add(`discriminator, ${m.label}`, (v) => metricValue(v, m), true);
   return series;
 }
 

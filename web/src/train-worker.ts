@@ -1,10 +1,6 @@
 // The training worker: THE training loop of the library on onnxruntime-web, off the page's thread.
 // It pauses between session runs, reports every run and epoch, and returns the model's two files.
-import type { Dataset } from '../../src/data/dataset.js';
-import { A3tError } from '../../src/errors.js';
-import { makeConfig } from '../../src/train/config.js';
-import { train, trainingSplits } from '../../src/train/loop.js';
-import { modelFiles } from '../../src/train/model-files.js';
+import { A3tError, type Dataset, makeConfig, modelFiles, train, trainingSplits } from '../../src/browser.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { startBackend } from './runtime.js';
 

@@ -10,6 +10,7 @@ import { loadDataset } from '../../data/mnist.js';
 import { take } from '../../data/selection.js';
 import { keyFromSeed } from '../../engine/rng.js';
 import { usageError } from '../../errors.js';
+import { checkModelFits } from '../../eval/fits.js';
 import { maskingChecks } from '../../eval/masking.js';
 import { minimumNorms } from '../../eval/min-norm.js';
 import { type Model, importedModel, networkModel, noisyModel } from '../../eval/model.js';
@@ -62,8 +63,7 @@ interface Subject {
 }
 
 function checkData(features: number, classes: number, data: Dataset): void {
-  if (data.train.features !== features || data.classes !== classes)
-    throw usageError(`the model takes ${features} pixels and gives ${classes} classes; ${data.source} has ${data.train.features} pixels and ${data.classes} classes`);
+  checkModelFits('the model', { inputs: features, classes }, { features: data.train.features, classes: data.classes, source: data.source });
 }
 
 function subjectOf(path: string, p: Record<string, unknown>, data: Dataset): Subject {

@@ -3,10 +3,12 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
-import { compileAccuracy } from '../../eval/validation.js';
+import { compileAccuracy } from '../../train/validation.js';
 import { percent } from '../../format.js';
 import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { DISCRIMINATOR_METRICS } from '../../objectives/adversarial.js';
+import { metricValue } from '../../objectives/objective.js';
 import { REGIMES, regimeName, regimeSettings } from '../../objectives/regimes.js';
 import { TRAIN_SETTINGS, type TrainConfig, type TrainKey } from '../../settings.js';
 import { checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
@@ -35,7 +37,8 @@ const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '  
 export function epochLine(m: EpochMetrics): string {
   const t = m.train;
   const v = m.validation;
-  const d = t['dacc.clean'] !== undefined ? ` | D clean ${pct(t['dacc.clean'])} adv ${pct(t['dacc.adv'])} (val ${pct(v.dClean)} / ${pct(v.dAdv)})` : '';
+  const ds = DISCRIMINATOR_METRICS;
+  const d = t[ds[0].key] !== undefined ? ` | D ${ds.map((m) => `${m.short} ${pct(t[m.key])}`).join(' ')} (val ${ds.map((m) => pct(metricValue(v, m))).join(' / ')})` : '';
   return `epoch ${m.epoch}: train clean ${pct(t['acc.clean'])} adv ${pct(t['acc.adv'])} | val clean ${pct(v.clean)} fgsm ${pct(v.fgsm)}${d} | ${m.samplesPerSecond.toFixed(0)} samples/s`;
 }
 
