@@ -8,7 +8,7 @@
 // the graph reorders the filter itself. Measured on cnn-small's conv2 at batch 128, 2 threads (kernel
 // time): Conv 1.57 ms, blocked Conv 1.05 ms; input gradient MatMul + Col2Im 2.5–3.1 ms, four blocked
 // phase convolutions interleaved 1.8 ms (bench/conv.ts prints the whole table).
-import { type Attr, type EmittedModel, Emitter, NCHWC_DOMAIN, finishModel } from './onnx-emitter.js';
+import { type Attr, type EmittedModel, Emitter, NCHWC_DOMAIN, finishModel, poolAttributes } from './onnx-emitter.js';
 import { scalarValue } from './ops.js';
 import { type Tensor, isFloat, staticSize } from './tensor.js';
 
@@ -405,12 +405,7 @@ function channelSum(L: Layouts, t: Tensor<'reduceSum'>): boolean {
 function pool(L: Layouts, t: Tensor<'maxPool2d' | 'avgPool2d'>): boolean {
   const x = t.inputs[0];
   if (!L.hasBlocked(x)) return false;
-  const { kernel, strides, pads } = t.attrs;
-  const attrs: Attr[] = [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
+  const attrs = poolAttributes(t.attrs);
   if (t.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 });
   const out = `${L.e.prefix}b${t.id}`;
   if (t.op === 'maxPool2d') L.pooled(x, attrs, () => out);
@@ -434,11 +429,7 @@ function maxPoolGrad(L: Layouts, t: Tensor<'maxPoolGrad'>): boolean {
   if (kernel.some((k, i) => k !== strides[i]) || pads.some((p) => p !== 0) || (h as number) % kernel[0] !== 0 || (w as number) % kernel[1] !== 0) return false;
   const e = L.e;
   const [kh, kw] = kernel;
-  const poolAttrs: Attr[] = [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
+  const poolAttrs = poolAttributes(t.attrs);
   const xb = L.blocked(x);
   const pooled = L.pooled(x, poolAttrs, () => {
     const out = e.temp();

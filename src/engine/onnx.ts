@@ -1,6 +1,6 @@
 // ONNX emission: the traced graph as a ModelProto (opset 18), one table entry per op.
 import type { ComputedOp } from './op-attrs.js';
-import { type Attr, type EmittedModel, Emitter, ONNX_DTYPE, type ValueInfo, finishModel, valueInfo } from './onnx-emitter.js';
+import { type Attr, type EmittedModel, Emitter, ONNX_DTYPE, type ValueInfo, finishModel, poolAttributes, valueInfo } from './onnx-emitter.js';
 import { type EmitRule, type Lowering, Layouts, STANDARD, emitBlocked } from './nchwc.js';
 import { type Node, type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
 
@@ -38,20 +38,10 @@ function convAttrs(t: Tensor<'conv2d' | 'convTranspose2d'>): Attr[] {
   ];
 }
 
-// ONNX's default strides are 1, not the kernel: always emitted.
-function poolAttrs(t: Tensor<'maxPool2d' | 'avgPool2d' | 'maxPoolGrad' | 'maxPoolPick'>): Attr[] {
-  const { kernel, strides, pads } = t.attrs;
-  return [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
-}
-
 /** MaxPool's Indices output for `x` (int64, the pooled shape, flat indices into the whole N·C·H·W tensor), and it as 1-D. */
 function maxPoolIndices(e: Emitter, t: Tensor<'maxPoolGrad' | 'maxPoolPick'>, x: string): [string, string] {
   const [pooled, at, flat] = [e.temp(), e.temp(), e.temp()];
-  e.node('MaxPool', [x], [pooled, at], poolAttrs(t));
+  e.node('MaxPool', [x], [pooled, at], poolAttributes(t.attrs));
   e.node('Reshape', [at, e.small('int64', [1], [-1])], [flat]);
   return [at, flat];
 }
@@ -179,8 +169,8 @@ export const EMIT: { readonly [K in ComputedOp]: Emit<K> } = {
       { name: 'strides', ints: strides },
     ]);
   },
-  maxPool2d: (e, t, ins, out) => e.node('MaxPool', ins, [out], poolAttrs(t)),
-  avgPool2d: (e, t, ins, out) => e.node('AveragePool', ins, [out], [...poolAttrs(t), { name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 }]),
+  maxPool2d: (e, t, ins, out) => e.node('MaxPool', ins, [out], poolAttributes(t.attrs)),
+  avgPool2d: (e, t, ins, out) => e.node('AveragePool', ins, [out], [...poolAttributes(t.attrs), { name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 }]),
   maxPoolGrad: (e, t, [x, g], out) => {
     const [, at] = maxPoolIndices(e, t, x);
     const shape = shapeOf(e, t, x);
