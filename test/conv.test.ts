@@ -58,7 +58,7 @@ test('conv and pool output sizes follow the floor formula, and ONNX Runtime agre
   cases.push([o.maxPool2d(x5, { kernel: 3, strides: 2, pads: 1 }), [2, 3, out(7, 3, 2, 1, 1, 1), out(7, 3, 2, 1, 1, 1)]]);
   cases.push([o.avgPool2d(o.input('x6', [1, 1, 7, 5]), { kernel: 2 }), [1, 1, 3, 2]]);
   cases.forEach(([t, want]) => assert.deepEqual(t.shape, want, t.op));
-  const feeds = Object.fromEntries(cases.flatMap(([t]) => t.inputs).map((i) => [i.attrs.name as string, new Float32Array(i.shape.reduce<number>((p, d) => p * (d as number), 1))]));
+  const feeds = Object.fromEntries(cases.flatMap(([t]) => t.inputs).filter((i): i is Tensor<'input'> => i.op === 'input').map((i) => [i.attrs.name, new Float32Array(i.shape.reduce<number>((p, d) => p * (d as number), 1))]));
   const got = await onOrt(Object.fromEntries(cases.map(([t], i) => [`y${i}`, t])), feeds);
   cases.forEach(([, want], i) => assert.equal(got[`y${i}`].length, want.reduce((p, d) => p * d, 1), `output ${i}`));
 });

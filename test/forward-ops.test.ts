@@ -79,6 +79,19 @@ test('sliceAt and padAt at positions fed at run time: ONNX Runtime agrees with t
   assert.throws(() => o.sliceAt(x, 1, at, 11), /does not fit/);
 });
 
+test('grad refuses to differentiate through sliceAt or padAt, naming the op; a target they do not reach is fine', () => {
+  const x = o.input('x', [2, 6], 'float64');
+  const w = o.input('w', [2, 3], 'float64');
+  const at = o.input('at', [1], 'int64');
+  const through = (t: o.Operand) => o.reduceSum(o.mul(t, t));
+  assert.throws(() => grad(through(o.sliceAt(x, 1, at, 3)), [x]), /grad: op 'sliceAt' is forward-only/);
+  assert.throws(() => grad(through(o.padAt(w, 1, at, 6)), [w]), /grad: op 'padAt' is forward-only/);
+  // w does not reach sliceAt: its gradient is 2w (+ nothing through the cut), and the cut's own rule is never asked for.
+  const [gw] = grad(through(o.add(o.sliceAt(x, 1, at, 3), w)), [w]);
+  const feeds = { x: { shape: [2, 6], data: new Float64Array(12) }, w: { shape: [2, 3], data: Float64Array.from([1, 2, 3, 4, 5, 6]) }, at: { shape: [1], data: Float64Array.of(2) } };
+  assert.deepEqual(Array.from(evaluate([gw], feeds)[0].data), [2, 4, 6, 8, 10, 12]);
+});
+
 test("sign on ONNX Runtime is exact at the edges of float32: ±0, subnormals, the largest values, ±∞ and NaN", async () => {
   const values = [0, -0, 1e-45, -1e-45, 1.2e-38, -3e-39, 0.5, -7, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
   const x = o.input('x', [values.length]);

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grad } from '../src/engine/grad.js';
 import * as o from '../src/engine/ops.js';
-import { evaluate } from '../src/engine/reference.js';
-import { VJP } from '../src/engine/vjp.js';
+import { EMIT } from '../src/engine/onnx.js';
+import { COMPUTED_OPS } from '../src/engine/op-attrs.js';
+import { KERNELS, evaluate } from '../src/engine/reference.js';
+import { FORWARD_ONLY, VJP } from '../src/engine/vjp.js';
 import { CASES, MLP_CASE } from './cases.js';
 import { closeness, finiteDifferences, instantiate, randomValues } from './helpers.js';
 
@@ -12,8 +14,21 @@ test('every op with a VJP rule has a finite-difference case', () => {
   // stopGradient deliberately disagrees with finite differences; randomNormalLike's numbers differ between the
   // reference and ONNX Runtime (so it is no shared case): their exact tests are below and in random-op.test.ts.
   const covered = new Set([...CASES.flatMap((c) => c.covers), 'stopGradient', 'randomNormalLike']);
-  const missing = Object.keys(VJP).filter((op) => !covered.has(op));
+  const missing = COMPUTED_OPS.filter((op) => VJP[op] !== FORWARD_ONLY && !covered.has(op));
   assert.deepEqual(missing, []);
+});
+
+test('every computed op has an emission rule, a reference kernel and a VJP entry; only sliceAt and padAt are forward-only', () => {
+  // The tables are typed over OpAttrs, so a gap is a compile error; this catches one hidden by a cast or a spread.
+  const ops = [...COMPUTED_OPS].sort();
+  assert.ok(ops.length >= 50 && !ops.some((op: string) => op === 'input' || op === 'constant'), `computed ops: ${ops.join(', ')}`);
+  for (const [name, table] of Object.entries({ EMIT, KERNELS, VJP })) assert.deepEqual(Object.keys(table).sort(), ops, `${name} has exactly the computed ops`);
+  for (const op of ops) {
+    assert.equal(typeof EMIT[op], 'function', `emission rule for ${op}`);
+    assert.equal(typeof KERNELS[op], 'function', `reference kernel for ${op}`);
+  }
+  assert.deepEqual(ops.filter((op) => VJP[op] === FORWARD_ONLY), ['padAt', 'sliceAt']);
+  assert.ok(ops.every((op) => VJP[op] === FORWARD_ONLY || typeof VJP[op] === 'function'));
 });
 
 for (const [i, c] of [...CASES, MLP_CASE].entries()) {

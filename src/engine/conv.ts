@@ -1,26 +1,8 @@
 // Convolution and pooling geometry (NCHW, 2-D): normalised window attributes and output sizes.
+import type { Pads, Pair } from './op-attrs.js';
 import { ShapeError } from './tensor.js';
 
-export type Pair = [number, number];
-/** [top, left, bottom, right]: begins then ends, as ONNX. */
-export type Pads = [number, number, number, number];
-
-export interface ConvAttrs {
-  strides: Pair;
-  pads: Pads;
-  dilations: Pair;
-  group: number;
-}
-
-export interface ConvTransposeAttrs extends ConvAttrs {
-  outputPadding: Pair;
-}
-
-export interface PoolAttrs {
-  kernel: Pair;
-  strides: Pair;
-  pads: Pads;
-}
+export type { ConvAttrs, ConvTransposeAttrs, Pads, Pair, PoolAttrs } from './op-attrs.js';
 
 const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 

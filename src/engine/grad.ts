@@ -1,7 +1,8 @@
 // Reverse-mode differentiation over the traced graph, built only from the VJP table.
+import type { ComputedOp } from './op-attrs.js';
 import * as o from './ops.js';
-import { type Tensor, ShapeError, isFloat, showShape, staticSize, topoSort } from './tensor.js';
-import { VJP } from './vjp.js';
+import { type Node, type Tensor, ShapeError, isFloat, showShape, staticSize, topoSort } from './tensor.js';
+import { FORWARD_ONLY, VJP, type VjpRule } from './vjp.js';
 
 /**
  * Gradients of the scalar `y` with respect to each of `wrt` (inputs or any intermediate tensors).
@@ -29,11 +30,9 @@ export function grad(y: Tensor, wrt: readonly Tensor[], initial?: ReadonlyArray<
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
     const g = cot.get(t.id);
-    if (!g || !live.has(t.id) || t.inputs.length === 0) continue;
+    if (!g || !live.has(t.id) || t.op === 'input' || t.op === 'constant') continue;
     if (!t.inputs.some((i) => live.has(i.id))) continue;
-    const rule = VJP[t.op];
-    if (!rule) throw new ShapeError(`grad: no gradient rule for op '${t.op}'`);
-    const gs = rule(t, g);
+    const gs = cotangents(t, g);
     t.inputs.forEach((x, i) => {
       const gi = gs[i];
       if (!gi || !live.has(x.id)) return;
@@ -42,6 +41,14 @@ export function grad(y: Tensor, wrt: readonly Tensor[], initial?: ReadonlyArray<
     });
   }
   return wrt.map((w) => cot.get(w.id) ?? zerosLike(w));
+}
+
+/** The cotangents of t's inputs from its rule (generic in K so the rule and the node are of one op). */
+function cotangents<K extends ComputedOp>(t: Node<K>, g: Tensor): Array<Tensor | null> {
+  const rule: VjpRule<K> | typeof FORWARD_ONLY = VJP[t.op];
+  if (rule === FORWARD_ONLY)
+    throw new ShapeError(`grad: op '${t.op}' is forward-only (no gradient rule), yet the value differentiated depends through it on a target; expected stopGradient on its input or a target it does not reach`);
+  return rule(t, g);
 }
 
 /** prev + g; a fresh product without an addend takes prev as its addend (one Gemm, no extra pass). */

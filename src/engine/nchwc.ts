@@ -8,8 +8,7 @@
 // the graph reorders the filter itself. Measured on cnn-small's conv2 at batch 128, 2 threads (kernel
 // time): Conv 1.57 ms, blocked Conv 1.05 ms; input gradient MatMul + Col2Im 2.5–3.1 ms, four blocked
 // phase convolutions interleaved 1.8 ms (bench/conv.ts prints the whole table).
-import type { ConvAttrs, ConvTransposeAttrs, PoolAttrs } from './conv.js';
-import { type Attr, type EmittedModel, Emitter, NCHWC_DOMAIN, finishModel } from './onnx-emitter.js';
+import { type Attr, type EmittedModel, Emitter, NCHWC_DOMAIN, finishModel, poolAttributes } from './onnx-emitter.js';
 import { scalarValue } from './ops.js';
 import { type Tensor, isFloat, staticSize } from './tensor.js';
 
@@ -21,7 +20,7 @@ export interface Lowering {
 export const STANDARD: Lowering = { block: 0 };
 
 /** Emits an op on standard-layout value names (the ONNX emission table's rule). */
-export type EmitRule = (t: Tensor, ins: string[], out: string) => void;
+export type EmitRule = (ins: string[], out: string) => void;
 
 /**
  * The emitted values of the traced tensors, in the standard layout, the blocked one, or both; a layout
@@ -185,7 +184,7 @@ function forwardFilter(L: Layouts, w: Tensor): string {
     const m = (o / B) * (c / B);
     let v: string;
     if (c < B) v = move(L.plain(w), [o / B, B, c * kk], [0, 2, 1]); // OIHWBo: [O/B, C·kh·kw, Bo]
-    else if (w.op === 'transpose' && (w.attrs.perm as number[]).join() === '1,0,2,3') {
+    else if (w.op === 'transpose' && w.attrs.perm.join() === '1,0,2,3') {
       // From [C, O, kk]: [C/B, Bi, O/B, Bo·kk] → [O/B, C/B, Bi, Bo·kk] → [·, kk, Bi·Bo]
       v = move(L.plain(w.inputs[0]), [c / B, B, o / B, B * kk], [2, 0, 1, 3]);
       v = move(v, [m, B * B, kk], [0, 2, 1]);
@@ -208,13 +207,13 @@ function forwardFilter(L: Layouts, w: Tensor): string {
 function fusedActivation(L: Layouts, t: Tensor): Attr[] {
   if (L.isOutput(t)) return [];
   const users = L.users(t);
-  const acts = users.filter((u) => u.op === 'relu' || u.op === 'leakyRelu');
+  const acts = users.filter((u): u is Tensor<'relu' | 'leakyRelu'> => u.op === 'relu' || u.op === 'leakyRelu');
   const kinds = new Set(acts.map((u) => (u.op === 'relu' ? 'relu' : `leakyRelu ${u.attrs.alpha}`)));
   const masks = users.filter((u) => u.op === 'greater' && u.inputs[0] === t && scalarValue(u.inputs[1]) === 0);
   if (kinds.size !== 1 || acts.length + masks.length !== users.length) return [];
   L.activated.add(t.id);
   const a = acts[0];
-  return a.op === 'relu' ? [{ name: 'activation', s: 'Relu' }] : [{ name: 'activation', s: 'LeakyRelu' }, { name: 'activation_params', floats: [a.attrs.alpha as number] }];
+  return a.op === 'relu' ? [{ name: 'activation', s: 'Relu' }] : [{ name: 'activation', s: 'LeakyRelu' }, { name: 'activation_params', floats: [a.attrs.alpha] }];
 }
 
 function convNode(L: Layouts, x: string, filter: string, bias: string | undefined, a: { kernel: number[]; strides: readonly number[]; pads: readonly number[]; dilations: readonly number[] }, out: string, activation: Attr[] = []): void {
@@ -237,9 +236,9 @@ function convNode(L: Layouts, x: string, filter: string, bias: string | undefine
  * channels) stays standard: MLAS splits the blocked work by image and filter block, and one image measured
  * 3× slower than the standard Conv (cnn-small's conv1 weight gradient: 2.7 against 0.8 ms).
  */
-function conv2d(L: Layouts, t: Tensor): boolean {
+function conv2d(L: Layouts, t: Tensor<'conv2d'>): boolean {
   const [x, w, b] = t.inputs;
-  const a = t.attrs as unknown as ConvAttrs;
+  const a = t.attrs;
   const B = L.block;
   const [n, c] = x.shape;
   const o = w.shape[0];
@@ -288,9 +287,9 @@ function phases(n: number, size: number, k: number, s: number, p: number): Phase
  * each with its taps of w reversed and swapped in channels, interleaved along width then height by Concat
  * (the blocks stay whole: chunks of `block` floats), then cropped.
  */
-function convTranspose2d(L: Layouts, t: Tensor): boolean {
+function convTranspose2d(L: Layouts, t: Tensor<'convTranspose2d'>): boolean {
   const [g, w] = t.inputs;
-  const a = t.attrs as unknown as ConvTransposeAttrs;
+  const a = t.attrs;
   const B = L.block;
   const [n, cx, h, wd] = g.shape;
   const [cy, kh, kw] = w.shape.slice(1) as number[];
@@ -384,16 +383,15 @@ function elementwise(L: Layouts, t: Tensor, rule: EmitRule): boolean {
   if (!full.length || !full.some((x) => L.hasBlocked(x))) return false;
   if (full.some((x) => x.shape.length !== 4 || x.shape.some((d, i) => d !== t.shape[i]) || (!isFloat(x.dtype) && !L.hasBlocked(x)))) return false;
   const out = `${L.e.prefix}b${t.id}`;
-  rule(t, t.inputs.map((x) => (isScalar(x) ? L.plain(x) : L.blocked(x))), out);
+  rule(t.inputs.map((x) => (isScalar(x) ? L.plain(x) : L.blocked(x))), out);
   L.setBlocked(t, out);
   return true;
 }
 
 /** A conv bias's gradient: the sum over batch, height and width of a blocked [N, C, H, W]. */
-function channelSum(L: Layouts, t: Tensor): boolean {
+function channelSum(L: Layouts, t: Tensor<'reduceSum'>): boolean {
   const x = t.inputs[0];
-  const axes = t.attrs.axes as number[];
-  if (t.op !== 'reduceSum' || !L.hasBlocked(x) || axes.join() !== '0,2,3') return false;
+  if (!L.hasBlocked(x) || t.attrs.axes.join() !== '0,2,3') return false;
   const e = L.e;
   const [c, h, w] = x.shape.slice(1) as number[];
   const [view, sums, out] = [e.temp(), e.temp(), L.nameFor(t)];
@@ -404,15 +402,10 @@ function channelSum(L: Layouts, t: Tensor): boolean {
   return true;
 }
 
-function pool(L: Layouts, t: Tensor): boolean {
+function pool(L: Layouts, t: Tensor<'maxPool2d' | 'avgPool2d'>): boolean {
   const x = t.inputs[0];
-  if ((t.op !== 'maxPool2d' && t.op !== 'avgPool2d') || !L.hasBlocked(x)) return false;
-  const { kernel, strides, pads } = t.attrs as unknown as PoolAttrs;
-  const attrs: Attr[] = [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
+  if (!L.hasBlocked(x)) return false;
+  const attrs = poolAttributes(t.attrs);
   if (t.op === 'avgPool2d') attrs.push({ name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 });
   const out = `${L.e.prefix}b${t.id}`;
   if (t.op === 'maxPool2d') L.pooled(x, attrs, () => out);
@@ -428,19 +421,15 @@ function pool(L: Layouts, t: Tensor): boolean {
  * woven back. ONNX Runtime's standard path (MaxPool's Indices, then ScatterElements on one thread) measured
  * 11 ms for cnn-madry's first pool at batch 128.
  */
-function maxPoolGrad(L: Layouts, t: Tensor): boolean {
+function maxPoolGrad(L: Layouts, t: Tensor<'maxPoolGrad'>): boolean {
   const [x, g] = t.inputs;
-  const { kernel, strides, pads } = t.attrs as unknown as PoolAttrs;
+  const { kernel, strides, pads } = t.attrs;
   const [n, c, h, w] = x.shape;
   if (!isImage(x) || (c as number) % L.block !== 0 || !(L.hasBlocked(x) || L.hasBlocked(g))) return false;
   if (kernel.some((k, i) => k !== strides[i]) || pads.some((p) => p !== 0) || (h as number) % kernel[0] !== 0 || (w as number) % kernel[1] !== 0) return false;
   const e = L.e;
   const [kh, kw] = kernel;
-  const poolAttrs: Attr[] = [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
+  const poolAttrs = poolAttributes(t.attrs);
   const xb = L.blocked(x);
   const pooled = L.pooled(x, poolAttrs, () => {
     const out = e.temp();

@@ -1,4 +1,5 @@
 // ONNX protobuf pieces: tensors, value infos, attributes, and the Emitter that writes a graph's nodes.
+import type { PoolAttrs } from './op-attrs.js';
 import { ProtoWriter } from './protobuf.js';
 import type { DType, Shape } from './tensor.js';
 
@@ -9,6 +10,15 @@ export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int64: 7, bool: 9
 export const NCHWC_DOMAIN = 'com.microsoft.nchwc';
 
 export type Attr = { name: string } & ({ i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] } | { g: ProtoWriter });
+
+/** A pooling window's ONNX attributes. ONNX's default strides are 1, not the kernel: always emitted. */
+export function poolAttributes({ kernel, strides, pads }: Readonly<PoolAttrs>): Attr[] {
+  return [
+    { name: 'kernel_shape', ints: kernel },
+    { name: 'strides', ints: strides },
+    { name: 'pads', ints: pads },
+  ];
+}
 
 export interface ValueInfo {
   name: string;

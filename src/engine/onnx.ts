@@ -1,14 +1,16 @@
 // ONNX emission: the traced graph as a ModelProto (opset 18), one table entry per op.
-import type { ConvAttrs, PoolAttrs } from './conv.js';
-import { type Attr, type EmittedModel, Emitter, ONNX_DTYPE, type ValueInfo, finishModel, valueInfo } from './onnx-emitter.js';
-import { type Lowering, Layouts, STANDARD, emitBlocked } from './nchwc.js';
-import { type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
+import type { ComputedOp } from './op-attrs.js';
+import { type Attr, type EmittedModel, Emitter, ONNX_DTYPE, type ValueInfo, finishModel, poolAttributes, valueInfo } from './onnx-emitter.js';
+import { type EmitRule, type Lowering, Layouts, STANDARD, emitBlocked } from './nchwc.js';
+import { type Node, type Tensor, ShapeError, showShape, staticSize, topoSort } from './tensor.js';
 
 export { type EmittedModel, OPSET, type ValueInfo } from './onnx-emitter.js';
 
-type Emit = (e: Emitter, t: Tensor, ins: string[], out: string) => void;
+/** Emits the ONNX nodes computing `t` from its inputs' values `ins` into the value `out`. */
+type Emit<K extends ComputedOp> = (e: Emitter, t: Node<K>, ins: string[], out: string) => void;
 
-const simple = (op: string): Emit => (e, _t, ins, out) => e.node(op, ins, [out]);
+/** An op without attributes as one ONNX operator (a rule for any node, so it fits every entry). */
+const simple = (op: string) => (e: Emitter, _t: Tensor, ins: string[], out: string) => e.node(op, ins, [out]);
 
 function reshapeTarget(t: Tensor): number[] {
   const x = t.inputs[0];
@@ -25,8 +27,8 @@ function shapeOf(e: Emitter, t: Tensor, name: string): string {
   return shape;
 }
 
-function convAttrs(t: Tensor): Attr[] {
-  const { strides, pads, dilations, group } = t.attrs as unknown as ConvAttrs;
+function convAttrs(t: Tensor<'conv2d' | 'convTranspose2d'>): Attr[] {
+  const { strides, pads, dilations, group } = t.attrs;
   return [
     { name: 'kernel_shape', ints: t.inputs[1].shape.slice(2) as number[] },
     { name: 'strides', ints: strides },
@@ -36,25 +38,16 @@ function convAttrs(t: Tensor): Attr[] {
   ];
 }
 
-// ONNX's default strides are 1, not the kernel: always emitted.
-function poolAttrs(t: Tensor): Attr[] {
-  const { kernel, strides, pads } = t.attrs as unknown as PoolAttrs;
-  return [
-    { name: 'kernel_shape', ints: kernel },
-    { name: 'strides', ints: strides },
-    { name: 'pads', ints: pads },
-  ];
-}
-
 /** MaxPool's Indices output for `x` (int64, the pooled shape, flat indices into the whole N·C·H·W tensor), and it as 1-D. */
-function maxPoolIndices(e: Emitter, t: Tensor, x: string): [string, string] {
+function maxPoolIndices(e: Emitter, t: Tensor<'maxPoolGrad' | 'maxPoolPick'>, x: string): [string, string] {
   const [pooled, at, flat] = [e.temp(), e.temp(), e.temp()];
-  e.node('MaxPool', [x], [pooled, at], poolAttrs(t));
+  e.node('MaxPool', [x], [pooled, at], poolAttributes(t.attrs));
   e.node('Reshape', [at, e.small('int64', [1], [-1])], [flat]);
   return [at, flat];
 }
 
-const EMIT: Record<string, Emit> = {
+/** One rule per computed op: a missing one is a compile error. */
+export const EMIT: { readonly [K in ComputedOp]: Emit<K> } = {
   add: simple('Add'),
   sub: simple('Sub'),
   mul: simple('Mul'),
@@ -88,10 +81,10 @@ const EMIT: Record<string, Emit> = {
   abs: simple('Abs'),
   where: simple('Where'),
   stopGradient: simple('Identity'),
-  randomNormalLike: (e, t, ins, out) => e.node('RandomNormalLike', ins, [out], [{ name: 'dtype', i: ONNX_DTYPE[t.dtype] }, { name: 'seed', f: t.attrs.seed as number }]),
-  leakyRelu: (e, t, ins, out) => e.node('LeakyRelu', ins, [out], [{ name: 'alpha', f: t.attrs.alpha as number }]),
+  randomNormalLike: (e, t, ins, out) => e.node('RandomNormalLike', ins, [out], [{ name: 'dtype', i: ONNX_DTYPE[t.dtype] }, { name: 'seed', f: t.attrs.seed }]),
+  leakyRelu: (e, t, ins, out) => e.node('LeakyRelu', ins, [out], [{ name: 'alpha', f: t.attrs.alpha }]),
   clip: (e, t, ins, out) => {
-    const { min, max } = t.attrs as { min?: number; max?: number };
+    const { min, max } = t.attrs;
     const bound = (v?: number) => (v === undefined ? '' : e.small(t.dtype, [], [v]));
     e.node('Clip', [ins[0], bound(min), bound(max)], [out]);
   },
@@ -99,35 +92,35 @@ const EMIT: Record<string, Emit> = {
   reduceSum: reduceEmit('ReduceSum'),
   reduceMean: reduceEmit('ReduceMean'),
   reduceMax: reduceEmit('ReduceMax'),
-  softmax: (e, t, ins, out) => e.node('Softmax', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
-  logSoftmax: (e, t, ins, out) => e.node('LogSoftmax', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
+  softmax: (e, t, ins, out) => e.node('Softmax', ins, [out], [{ name: 'axis', i: t.attrs.axis }]),
+  logSoftmax: (e, t, ins, out) => e.node('LogSoftmax', ins, [out], [{ name: 'axis', i: t.attrs.axis }]),
   argmax: (e, t, ins, out) =>
     e.node('ArgMax', ins, [out], [
-      { name: 'axis', i: t.attrs.axis as number },
+      { name: 'axis', i: t.attrs.axis },
       { name: 'keepdims', i: t.attrs.keepdims ? 1 : 0 },
     ]),
   oneHot: (e, t, ins, out) =>
-    e.node('OneHot', [ins[0], e.small('int64', [], [t.attrs.depth as number]), e.small(t.dtype, [2], [0, 1])], [out], [{ name: 'axis', i: -1 }]),
+    e.node('OneHot', [ins[0], e.small('int64', [], [t.attrs.depth]), e.small(t.dtype, [2], [0, 1])], [out], [{ name: 'axis', i: -1 }]),
   matmul: (e, t, ins, out) =>
     e.node('Gemm', ins, [out], [
       { name: 'transA', i: t.attrs.transA ? 1 : 0 },
       { name: 'transB', i: t.attrs.transB ? 1 : 0 },
     ]),
   reshape: (e, t, ins, out) => e.node('Reshape', [ins[0], e.small('int64', [t.shape.length], reshapeTarget(t))], [out]),
-  transpose: (e, t, ins, out) => e.node('Transpose', ins, [out], [{ name: 'perm', ints: t.attrs.perm as number[] }]),
-  concat: (e, t, ins, out) => e.node('Concat', ins, [out], [{ name: 'axis', i: t.attrs.axis as number }]),
+  transpose: (e, t, ins, out) => e.node('Transpose', ins, [out], [{ name: 'perm', ints: t.attrs.perm }]),
+  concat: (e, t, ins, out) => e.node('Concat', ins, [out], [{ name: 'axis', i: t.attrs.axis }]),
   slice: (e, t, ins, out) => {
-    const { axis, start, end } = t.attrs as { axis: number; start: number; end: number };
+    const { axis, start, end } = t.attrs;
     e.node('Slice', [ins[0], e.small('int64', [1], [start]), e.small('int64', [1], [end]), e.small('int64', [1], [axis])], [out]);
   },
   sliceAt: (e, t, ins, out) => {
-    const { axis, length } = t.attrs as { axis: number; length: number };
+    const { axis, length } = t.attrs;
     const end = e.temp();
     e.node('Add', [ins[1], e.small('int64', [1], [length])], [end]);
     e.node('Slice', [ins[0], ins[1], end, e.small('int64', [1], [axis])], [out]);
   },
   padAt: (e, t, ins, out) => {
-    const { axis, size } = t.attrs as { axis: number; size: number };
+    const { axis, size } = t.attrs;
     const r = t.shape.length;
     const after = e.temp();
     e.node('Sub', [e.small('int64', [1], [size - (t.inputs[0].shape[axis] as number)]), ins[1]], [after]);
@@ -137,7 +130,7 @@ const EMIT: Record<string, Emit> = {
     e.node('Pad', [ins[0], pads], [out]);
   },
   pad: (e, t, ins, out) => {
-    const { axis, before, after } = t.attrs as { axis: number; before: number; after: number };
+    const { axis, before, after } = t.attrs;
     const r = t.shape.length;
     const pads = new Array(2 * r).fill(0);
     pads[axis] = before;
@@ -146,7 +139,7 @@ const EMIT: Record<string, Emit> = {
   },
   expandAs: (e, t, ins, out) => e.node('Expand', [ins[0], shapeOf(e, t.inputs[1], ins[1])], [out]),
   dimSize: (e, t, ins, out) => {
-    const a = t.attrs.axis as number;
+    const a = t.attrs.axis;
     const s = e.temp();
     const c = e.temp();
     e.node('Shape', ins, [s], [
@@ -160,8 +153,8 @@ const EMIT: Record<string, Emit> = {
   // ONNX Runtime's ConvTranspose runs one small GEMM and col2im per image (measured: 3.3 ms for cnn-small's
   // [128, 32, 7, 7] input gradient); one batched MatMul and Col2Im do the same in 2.5 ms.
   convTranspose2d: (e, t, ins, out) => {
-    const { strides, pads, dilations, group } = t.attrs as unknown as ConvAttrs;
-    if (group !== 1) return e.node('ConvTranspose', ins, [out], [...convAttrs(t), { name: 'output_padding', ints: t.attrs.outputPadding as number[] }]);
+    const { strides, pads, dilations, group, outputPadding } = t.attrs;
+    if (group !== 1) return e.node('ConvTranspose', ins, [out], [...convAttrs(t), { name: 'output_padding', ints: outputPadding }]);
     const [c, h, wd] = t.inputs[0].shape.slice(1) as number[];
     const [o, kh, kw] = t.inputs[1].shape.slice(1) as number[];
     const [rows, w2, wt, cols] = [e.temp(), e.temp(), e.temp(), e.temp()];
@@ -176,8 +169,8 @@ const EMIT: Record<string, Emit> = {
       { name: 'strides', ints: strides },
     ]);
   },
-  maxPool2d: (e, t, ins, out) => e.node('MaxPool', ins, [out], poolAttrs(t)),
-  avgPool2d: (e, t, ins, out) => e.node('AveragePool', ins, [out], [...poolAttrs(t), { name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 }]),
+  maxPool2d: (e, t, ins, out) => e.node('MaxPool', ins, [out], poolAttributes(t.attrs)),
+  avgPool2d: (e, t, ins, out) => e.node('AveragePool', ins, [out], [...poolAttributes(t.attrs), { name: 'count_include_pad', i: t.attrs.countIncludePad ? 1 : 0 }]),
   maxPoolGrad: (e, t, [x, g], out) => {
     const [, at] = maxPoolIndices(e, t, x);
     const shape = shapeOf(e, t, x);
@@ -202,9 +195,9 @@ const EMIT: Record<string, Emit> = {
   },
 };
 
-function reduceEmit(op: string): Emit {
+function reduceEmit(op: string): Emit<'reduceSum' | 'reduceMean' | 'reduceMax'> {
   return (e, t, ins, out) => {
-    const axes = t.attrs.axes as number[];
+    const axes = t.attrs.axes;
     e.node(op, [ins[0], e.small('int64', [axes.length], axes)], [out], [{ name: 'keepdims', i: t.attrs.keepdims ? 1 : 0 }]);
   };
 }
@@ -214,7 +207,7 @@ function reduceEmit(op: string): Emit {
  * emit nodes producing it); constants become initializers. With a blocked lowering, convolutions and
  * the ops between them run on blocked values (nchwc.ts). Returns each output's value name.
  */
-function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: (t: Tensor) => string, lowering: Lowering): Map<string, string> {
+function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: (t: Tensor<'input'>) => string, lowering: Lowering): Map<string, string> {
   const names = Object.keys(outputs);
   if (names.length === 0) throw new ShapeError('onnx: a graph needs at least one output');
   const outputOf = new Map<number, string>();
@@ -230,26 +223,30 @@ function emitNodes(e: Emitter, outputs: Readonly<Record<string, Tensor>>, bind: 
     if (t.op === 'input') values.setStandard(t, bind(t));
     else if (t.op === 'constant') {
       const name = `${e.prefix}k${t.id}`;
-      e.initializer(name, t.dtype, t.shape as number[], t.attrs.value as Float64Array);
+      e.initializer(name, t.dtype, t.shape as number[], t.attrs.value);
       values.setStandard(t, name);
     } else {
-      const emit = EMIT[t.op];
-      if (!emit) throw new ShapeError(`onnx: no emission rule for op '${t.op}'`);
-      const rule = (u: Tensor, ins: string[], out: string) => emit(e, u, ins, out);
+      const rule = ruleFor(e, t);
       if (lowering.block && emitBlocked(values, t, rule)) continue;
       const out = values.nameFor(t);
-      emit(e, t, t.inputs.map((i) => values.plain(i)), out);
+      rule(t.inputs.map((i) => values.plain(i)), out);
       values.setStandard(t, out);
     }
   }
   return new Map(names.map((n) => [n, values.plain(outputs[n])]));
 }
 
+/** `t`'s rule from the table, bound to `e` (generic in K so the rule and the node are of one op). */
+function ruleFor<K extends ComputedOp>(e: Emitter, t: Node<K>): EmitRule {
+  const emit: Emit<K> = EMIT[t.op];
+  return (ins, out) => emit(e, t, ins, out);
+}
+
 /** Checks that distinct input nodes have distinct names; returns the name. */
 function inputNamer(outputs: Readonly<Record<string, Tensor>>) {
   const seen = new Map<string, Tensor>();
-  return (t: Tensor): string => {
-    const name = t.attrs.name as string;
+  return (t: Tensor<'input'>): string => {
+    const name = t.attrs.name;
     const prev = seen.get(name);
     if (prev && prev !== t) throw new ShapeError(`onnx: two different inputs are named '${name}'`);
     if (outputs[name] && outputs[name] !== t) throw new ShapeError(`onnx: '${name}' names both an input and an output`);

@@ -1,6 +1,7 @@
 // Op builders: each checks its operands, infers the output shape and dtype, and records a node.
 import { type ConvAttrs, type ConvTransposeAttrs, type PoolAttrs, padsOf, pairOf, transposedSize, windows } from './conv.js';
-import { type DType, type Dim, type Shape, type Tensor, ShapeError, isFloat, node, showShape, staticSize, sameShape } from './tensor.js';
+import type { OpAttrs, OpName } from './op-attrs.js';
+import { type DType, type Dim, type Node, type Shape, type Tensor, ShapeError, isFloat, node, showShape, staticSize, sameShape } from './tensor.js';
 
 export type Operand = Tensor | number;
 
@@ -31,7 +32,7 @@ function checkDim(where: string, d: Dim): void {
 /** Scalar constant with the value `v`, if `t` is one. */
 export function scalarValue(t: Tensor): number | null {
   if (t.op !== 'constant') return null;
-  const v = t.attrs.value as Float64Array;
+  const v = t.attrs.value;
   if (v.length === 0) return null;
   for (let i = 1; i < v.length; i++) if (v[i] !== v[0]) return null;
   return v[0];
@@ -76,7 +77,9 @@ function requireFloat(op: string, x: Tensor): void {
 
 // ---- elementwise ------------------------------------------------------------------------------
 
-function binary(op: string, a: Operand, b: Operand, outDtype?: DType): Tensor {
+type Binary = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'greater' | 'less' | 'greaterOrEqual' | 'lessOrEqual' | 'equal';
+
+function binary<K extends Binary>(op: K, a: Operand, b: Operand, outDtype?: DType): Node<K> {
   const [ta, tb] = pair(op, a, b);
   return node(op, [ta, tb], {}, broadcastShapes(op, ta.shape, tb.shape), outDtype ?? ta.dtype);
 }
@@ -106,20 +109,20 @@ export const greaterOrEqual = (a: Operand, b: Operand): Tensor => binary('greate
 export const lessOrEqual = (a: Operand, b: Operand): Tensor => binary('lessOrEqual', a, b, 'bool');
 export const equal = (a: Operand, b: Operand): Tensor => binary('equal', a, b, 'bool');
 
-function unary(op: string, x: Tensor, attrs: Record<string, unknown> = {}): Tensor {
+function unary<K extends OpName>(op: K, x: Tensor, attrs: OpAttrs[K]): Node<K> {
   requireFloat(op, x);
   return node(op, [x], attrs, x.shape, x.dtype);
 }
-export const neg = (x: Tensor): Tensor => unary('neg', x);
-export const exp = (x: Tensor): Tensor => unary('exp', x);
-export const log = (x: Tensor): Tensor => unary('log', x);
-export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
-export const relu = (x: Tensor): Tensor => unary('relu', x);
+export const neg = (x: Tensor): Tensor => unary('neg', x, {});
+export const exp = (x: Tensor): Tensor => unary('exp', x, {});
+export const log = (x: Tensor): Tensor => unary('log', x, {});
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, {});
+export const relu = (x: Tensor): Tensor => unary('relu', x, {});
 export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => unary('leakyRelu', x, { alpha });
-export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
-export const tanh = (x: Tensor): Tensor => unary('tanh', x);
-export const sign = (x: Tensor): Tensor => unary('sign', x);
-export const abs = (x: Tensor): Tensor => unary('abs', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, {});
+export const tanh = (x: Tensor): Tensor => unary('tanh', x, {});
+export const sign = (x: Tensor): Tensor => unary('sign', x, {});
+export const abs = (x: Tensor): Tensor => unary('abs', x, {});
 /** Identity whose gradient is zero. */
 export const stopGradient = (x: Tensor): Tensor => node('stopGradient', [x], {}, x.shape, x.dtype);
 /**
@@ -150,7 +153,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 // ---- reductions and normalisers -----------------------------------------------------------------
 
-function reduce(op: string, x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
+function reduce(op: 'reduceSum' | 'reduceMean' | 'reduceMax', x: Tensor, axes: number | readonly number[] | undefined, keepdims: boolean): Tensor {
   requireFloat(op, x);
   const list = axes === undefined ? x.shape.map((_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((a) => normAxis(op, a, x.shape.length));
   const set = [...new Set(list)].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 // The float64 reference interpreter of the IR: slow, plain and independent of ONNX Runtime.
-import type { ConvAttrs, ConvTransposeAttrs, PoolAttrs } from './conv.js';
-import { type Tensor, ShapeError, elementCount, showShape, topoSort } from './tensor.js';
+import type { ComputedOp, PoolAttrs } from './op-attrs.js';
+import { type Node, type Tensor, ShapeError, elementCount, showShape, topoSort } from './tensor.js';
 
 export interface NDArray {
   shape: number[];
@@ -94,8 +94,8 @@ function logSumExp(row: number[]): number {
 }
 
 /** Flat index of the first maximum (row by row) of each pooling window over the cells inside x; the pooled shape. */
-function poolArgmax(t: Tensor, x: NDArray): { shape: number[]; at: Int32Array } {
-  const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] } = t.attrs as unknown as PoolAttrs;
+function poolArgmax(a: Readonly<PoolAttrs>, x: NDArray): { shape: number[]; at: Int32Array } {
+  const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr] } = a;
   const [n, c, h, w] = x.shape;
   const ho = Math.floor((h + pt + pb - kh) / sh) + 1;
   const wo = Math.floor((w + pl + pr - kw) / sw) + 1;
@@ -118,9 +118,11 @@ function poolArgmax(t: Tensor, x: NDArray): { shape: number[]; at: Int32Array } 
   return { shape: [n, c, ho, wo], at };
 }
 
-type Kernel = (t: Tensor, ins: NDArray[]) => NDArray;
+/** The value of `t` from its inputs' values. */
+type Kernel<K extends ComputedOp> = (t: Node<K>, ins: NDArray[]) => NDArray;
 
-const KERNELS: Record<string, Kernel> = {
+/** One kernel per computed op: a missing one is a compile error. */
+export const KERNELS: { readonly [K in ComputedOp]: Kernel<K> } = {
   add: (_t, [a, b]) => zip([a, b], (x, y) => x + y),
   sub: (_t, [a, b]) => zip([a, b], (x, y) => x - y),
   mul: (_t, [a, b]) => zip([a, b], (x, y) => x * y),
@@ -139,33 +141,33 @@ const KERNELS: Record<string, Kernel> = {
   log: (_t, [a]) => map(a, Math.log),
   sqrt: (_t, [a]) => map(a, Math.sqrt),
   relu: (_t, [a]) => map(a, (x) => (x > 0 ? x : 0)),
-  leakyRelu: (t, [a]) => map(a, (x) => (x > 0 ? x : (t.attrs.alpha as number) * x)),
+  leakyRelu: (t, [a]) => map(a, (x) => (x > 0 ? x : t.attrs.alpha * x)),
   sigmoid: (_t, [a]) => map(a, (x) => 1 / (1 + Math.exp(-x))),
   tanh: (_t, [a]) => map(a, Math.tanh),
   sign: (_t, [a]) => map(a, Math.sign),
   abs: (_t, [a]) => map(a, Math.abs),
   stopGradient: (_t, [a]) => a,
-  randomNormalLike: (t, [a]) => ({ shape: a.shape, data: normals(t.attrs.seed as number, a.data.length) }),
+  randomNormalLike: (t, [a]) => ({ shape: a.shape, data: normals(t.attrs.seed, a.data.length) }),
   clip: (t, [a]) => {
-    const { min = -Infinity, max = Infinity } = t.attrs as { min?: number; max?: number };
+    const { min = -Infinity, max = Infinity } = t.attrs;
     return map(a, (x) => Math.min(max, Math.max(min, x)));
   },
   cast: (t, [a]) => map(a, t.dtype === 'int64' ? Math.trunc : t.dtype === 'bool' ? (x) => +(x !== 0) : (x) => x),
-  reduceSum: (t, [a]) => reduce(a, t.attrs.axes as number[], !!t.attrs.keepdims, 0, (s, v) => s + v),
-  reduceMean: (t, [a]) => reduce(a, t.attrs.axes as number[], !!t.attrs.keepdims, 0, (s, v) => s + v, (s, n) => s / n),
-  reduceMax: (t, [a]) => reduce(a, t.attrs.axes as number[], !!t.attrs.keepdims, -Infinity, Math.max),
+  reduceSum: (t, [a]) => reduce(a, t.attrs.axes, t.attrs.keepdims, 0, (s, v) => s + v),
+  reduceMean: (t, [a]) => reduce(a, t.attrs.axes, t.attrs.keepdims, 0, (s, v) => s + v, (s, n) => s / n),
+  reduceMax: (t, [a]) => reduce(a, t.attrs.axes, t.attrs.keepdims, -Infinity, Math.max),
   softmax: (t, [a]) =>
-    alongAxis(a, t.attrs.axis as number, (row) => {
+    alongAxis(a, t.attrs.axis, (row) => {
       const l = logSumExp(row);
       return row.map((v) => Math.exp(v - l));
     }),
   logSoftmax: (t, [a]) =>
-    alongAxis(a, t.attrs.axis as number, (row) => {
+    alongAxis(a, t.attrs.axis, (row) => {
       const l = logSumExp(row);
       return row.map((v) => v - l);
     }),
   argmax: (t, [a]) => {
-    const axis = t.attrs.axis as number;
+    const axis = t.attrs.axis;
     const [outer, n, inner] = around(a.shape, axis);
     const out = new Float64Array(outer * inner);
     for (let o = 0; o < outer; o++)
@@ -178,7 +180,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   oneHot: (t, [a]) => {
-    const depth = t.attrs.depth as number;
+    const depth = t.attrs.depth;
     const out = new Float64Array(a.data.length * depth);
     a.data.forEach((v, k) => {
       if (v >= 0 && v < depth) out[k * depth + v] = 1;
@@ -186,7 +188,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape: [...a.shape, depth], data: out };
   },
   matmul: (t, [a, b, c]) => {
-    const { transA, transB } = t.attrs as { transA: boolean; transB: boolean };
+    const { transA, transB } = t.attrs;
     const [m, k] = transA ? [a.shape[1], a.shape[0]] : a.shape;
     const n = transB ? b.shape[0] : b.shape[1];
     const A = (i: number, p: number) => (transA ? a.data[p * m + i] : a.data[i * k + p]);
@@ -208,7 +210,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape: known.map((d) => (d >= 0 ? d : rest)), data: a.data };
   },
   transpose: (t, [a]) => {
-    const perm = t.attrs.perm as number[];
+    const perm = t.attrs.perm;
     const shape = perm.map((p) => a.shape[p]);
     const src = strides(a.shape);
     const os = strides(shape);
@@ -226,7 +228,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   concat: (t, ins) => {
-    const axis = t.attrs.axis as number;
+    const axis = t.attrs.axis;
     const shape = [...ins[0].shape];
     shape[axis] = ins.reduce((s, a) => s + a.shape[axis], 0);
     const [outer, n, inner] = around(shape, axis);
@@ -240,7 +242,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   slice: (t, [a]) => {
-    const { axis, start, end } = t.attrs as { axis: number; start: number; end: number };
+    const { axis, start, end } = t.attrs;
     const [outer, n, inner] = around(a.shape, axis);
     const d = end - start;
     const out = new Float64Array(outer * d * inner);
@@ -250,7 +252,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   sliceAt: (t, [a, s]) => {
-    const { axis, length } = t.attrs as { axis: number; length: number };
+    const { axis, length } = t.attrs;
     const [outer, n, inner] = around(a.shape, axis);
     const start = s.data[0];
     if (!(start >= 0 && start <= n - length)) throw new ShapeError(`sliceAt: start ${start} + length ${length} leaves axis ${axis} of ${showShape(a.shape)}`);
@@ -261,7 +263,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   padAt: (t, [a, b]) => {
-    const { axis, size } = t.attrs as { axis: number; size: number };
+    const { axis, size } = t.attrs;
     const [outer, d, inner] = around(a.shape, axis);
     const before = b.data[0];
     if (!(before >= 0 && before <= size - d)) throw new ShapeError(`padAt: ${d} elements at ${before} leave ${size} on axis ${axis}`);
@@ -272,7 +274,7 @@ const KERNELS: Record<string, Kernel> = {
     return { shape, data: out };
   },
   pad: (t, [a]) => {
-    const { axis, before, after } = t.attrs as { axis: number; before: number; after: number };
+    const { axis, before, after } = t.attrs;
     const [outer, d, inner] = around(a.shape, axis);
     const n = d + before + after;
     const out = new Float64Array(outer * n * inner);
@@ -285,10 +287,10 @@ const KERNELS: Record<string, Kernel> = {
     const idx = broadcastIndex(a.shape, like.shape);
     return { shape: like.shape, data: Float64Array.from(idx, (j) => a.data[j]) };
   },
-  dimSize: (t, [a]) => ({ shape: [], data: Float64Array.of(a.shape[t.attrs.axis as number]) }),
+  dimSize: (t, [a]) => ({ shape: [], data: Float64Array.of(a.shape[t.attrs.axis]) }),
   // y[n, o, i, j] = b[o] + Σ_{c, p, q} x[n, g·C/G + c, i·sh + p·dh − pt, j·sw + q·dw − pl] · w[o, c, p, q], g = o's group.
   conv2d: (t, [x, w, b]) => {
-    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs as unknown as ConvAttrs;
+    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs;
     const [n, c, h, wd] = x.shape;
     const [oc, cg, kh, kw] = w.shape;
     const [ho, wo] = t.shape.slice(2) as number[];
@@ -314,7 +316,7 @@ const KERNELS: Record<string, Kernel> = {
   },
   // Each x[n, c, a, b] adds x · w[c, o, p, q] to y[n, g·O/G + o, a·sh + p·dh − pt, b·sw + q·dw − pl] (when inside y).
   convTranspose2d: (t, [x, w]) => {
-    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs as unknown as ConvTransposeAttrs;
+    const { strides: [sh, sw], pads: [pt, pl], dilations: [dh, dw], group } = t.attrs;
     const [n, c, h, wd] = x.shape;
     const [, og, kh, kw] = w.shape;
     const [oc, ho, wo] = t.shape.slice(1) as number[];
@@ -337,21 +339,21 @@ const KERNELS: Record<string, Kernel> = {
     return { shape: [n, oc, ho, wo], data: out };
   },
   maxPool2d: (t, [x]) => {
-    const { shape, at } = poolArgmax(t, x);
+    const { shape, at } = poolArgmax(t.attrs, x);
     return { shape, data: Float64Array.from(at, (i) => x.data[i]) };
   },
   maxPoolGrad: (t, [x, g]) => {
-    const { at } = poolArgmax(t, x);
+    const { at } = poolArgmax(t.attrs, x);
     const out = new Float64Array(x.data.length);
     at.forEach((i, k) => (out[i] += g.data[k]));
     return { shape: x.shape, data: out };
   },
   maxPoolPick: (t, [x, c]) => {
-    const { shape, at } = poolArgmax(t, x);
+    const { shape, at } = poolArgmax(t.attrs, x);
     return { shape, data: Float64Array.from(at, (i) => c.data[i]) };
   },
   avgPool2d: (t, [x]) => {
-    const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl], countIncludePad } = t.attrs as unknown as PoolAttrs & { countIncludePad: boolean };
+    const { kernel: [kh, kw], strides: [sh, sw], pads: [pt, pl], countIncludePad } = t.attrs;
     const [n, c, h, w] = x.shape;
     const [ho, wo] = t.shape.slice(2) as number[];
     const out = new Float64Array(n * c * ho * wo);
@@ -378,8 +380,8 @@ const KERNELS: Record<string, Kernel> = {
 export type Feed = NDArray | ArrayLike<number>;
 
 /** Bind a feed to an input, resolving named dims (consistently across all inputs). */
-function bindInput(t: Tensor, feed: Feed | undefined, dims: Map<string, number>): NDArray {
-  const name = t.attrs.name as string;
+function bindInput(t: Tensor<'input'>, feed: Feed | undefined, dims: Map<string, number>): NDArray {
+  const name = t.attrs.name;
   if (feed === undefined) throw new ShapeError(`reference: missing feed '${name}' of shape ${showShape(t.shape)}`);
   const data = Float64Array.from('data' in feed ? feed.data : feed);
   let shape: number[];
@@ -404,15 +406,17 @@ export function evaluate(outputs: readonly Tensor[], feeds: Readonly<Record<stri
   const vals = new Map<number, NDArray>();
   const dims = new Map<string, number>();
   for (const t of topoSort(outputs)) {
-    if (t.op === 'input') vals.set(t.id, bindInput(t, feeds[t.attrs.name as string], dims));
-    else if (t.op === 'constant') vals.set(t.id, { shape: t.shape as number[], data: t.attrs.value as Float64Array });
-    else {
-      const k = KERNELS[t.op];
-      if (!k) throw new ShapeError(`reference: no kernel for op '${t.op}'`);
-      vals.set(t.id, k(t, t.inputs.map((i) => vals.get(i.id)!)));
-    }
+    if (t.op === 'input') vals.set(t.id, bindInput(t, feeds[t.attrs.name], dims));
+    else if (t.op === 'constant') vals.set(t.id, { shape: t.shape as number[], data: t.attrs.value });
+    else vals.set(t.id, run(t, t.inputs.map((i) => vals.get(i.id)!)));
   }
   return outputs.map((o) => vals.get(o.id)!);
+}
+
+/** `t`'s kernel on its inputs' values (generic in K so the kernel and the node are of one op). */
+function run<K extends ComputedOp>(t: Node<K>, ins: NDArray[]): NDArray {
+  const kernel: Kernel<K> = KERNELS[t.op];
+  return kernel(t, ins);
 }
 
 /** Standard normal numbers from a seed (Box–Muller over a 32-bit LCG): the reference's own, not ONNX Runtime's. */

@@ -1,18 +1,23 @@
 // Symbolic tensors: the nodes of the traced graph, with static (or named symbolic) shapes.
+import type { DType, OpAttrs, OpName } from './op-attrs.js';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+export type { DType, OpName } from './op-attrs.js';
 /** A dimension: a number, or a name for a size known only at run time (e.g. 'batch'). */
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
-export interface Tensor {
+/** A node of op K, holding K's attributes. */
+export interface Node<K extends OpName> {
   readonly id: number;
-  readonly op: string;
+  readonly op: K;
   readonly inputs: readonly Tensor[];
-  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly attrs: Readonly<OpAttrs[K]>;
   readonly shape: Shape;
   readonly dtype: DType;
 }
+
+/** A node of any of the ops K (default: any op); narrowing on `op` gives that op's attributes. */
+export type Tensor<K extends OpName = OpName> = { [P in K]: Node<P> }[K];
 
 /** Thrown for shapes and dtypes that do not fit an op; the message names the op and the shapes. */
 export class ShapeError extends Error {
@@ -21,7 +26,7 @@ export class ShapeError extends Error {
 
 let nextId = 0;
 
-export function node(op: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, shape: Shape, dtype: DType): Tensor {
+export function node<K extends OpName>(op: K, inputs: readonly Tensor[], attrs: OpAttrs[K], shape: Shape, dtype: DType): Node<K> {
   return Object.freeze({ id: nextId++, op, inputs, attrs, shape: Object.freeze([...shape]), dtype });
 }
 

@@ -1,10 +1,11 @@
 // The table of local gradient rules: for each op, the cotangents of its inputs given the output's.
-import { type ConvAttrs, type ConvTransposeAttrs, type PoolAttrs, cellsInside, outputPaddingFor } from './conv.js';
+import { cellsInside, outputPaddingFor } from './conv.js';
+import type { ComputedOp, ConvAttrs } from './op-attrs.js';
 import * as o from './ops.js';
-import { type Shape, type Tensor, isFloat, sameShape } from './tensor.js';
+import { type Node, type Shape, type Tensor, isFloat, sameShape } from './tensor.js';
 
 /** Cotangents for each input (null = no gradient flows there). `y` is the node, `g` its cotangent. */
-export type VjpRule = (y: Tensor, g: Tensor) => Array<Tensor | null>;
+export type VjpRule<K extends ComputedOp = ComputedOp> = (y: Node<K>, g: Tensor) => Array<Tensor | null>;
 
 /** Sum `g` over the axes that broadcasting added, so it has `shape` again. */
 export function unbroadcast(g: Tensor, shape: Shape): Tensor {
@@ -29,6 +30,9 @@ function biasGrad(g: Tensor, shape: Shape): Tensor {
   return unbroadcast(g, shape);
 }
 
+/** The VJP table's entry for an op that has no rule on purpose. */
+export const FORWARD_ONLY = 'forward-only';
+
 const mask = (cond: Tensor, g: Tensor): Tensor => o.where(cond, g, 0);
 
 // An activation is often differentiated more than once (an attack's input gradient, then the
@@ -47,10 +51,10 @@ function slope(y: Tensor, negative: number): Tensor {
 }
 
 /** Insert the reduced axes back as 1s so the cotangent broadcasts against the input. */
-function keepDims(y: Tensor, g: Tensor): Tensor {
+function keepDims(y: Tensor<'reduceSum' | 'reduceMean' | 'reduceMax'>, g: Tensor): Tensor {
   const x = y.inputs[0];
   if (y.attrs.keepdims) return g;
-  const axes = y.attrs.axes as number[];
+  const axes = y.attrs.axes;
   return o.reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
 }
 
@@ -80,7 +84,11 @@ export function convWeightGrad(x: Tensor, g: Tensor, w: Tensor, a: ConvAttrs): T
   return o.transpose(o.slice(o.slice(dw, 2, 0, kh), 3, 0, kw), [1, 0, 2, 3]);
 }
 
-export const VJP: Record<string, VjpRule> = {
+/**
+ * One entry per computed op, so a missing one is a compile error: its rule, or FORWARD_ONLY for an op
+ * that is never differentiated (grad refuses it by name).
+ */
+export const VJP: { readonly [K in ComputedOp]: VjpRule<K> | typeof FORWARD_ONLY } = {
   add: ({ inputs: [a, b] }, g) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
   sub: ({ inputs: [a, b] }, g) => [unbroadcast(g, a.shape), unbroadcast(o.neg(g), b.shape)],
   mul: ({ inputs: [a, b] }, g) => [unbroadcast(o.mul(g, b), a.shape), unbroadcast(o.mul(g, a), b.shape)],
@@ -108,7 +116,7 @@ export const VJP: Record<string, VjpRule> = {
   log: (y, g) => [o.div(g, y.inputs[0])],
   sqrt: (y, g) => [o.div(g, o.mul(y, 2))],
   relu: (y, g) => [o.mul(g, positiveOnes(y))],
-  leakyRelu: (y, g) => [o.mul(g, slope(y, y.attrs.alpha as number))],
+  leakyRelu: (y, g) => [o.mul(g, slope(y, y.attrs.alpha))],
   sigmoid: (y, g) => [o.mul(g, o.mul(y, o.sub(1, y)))],
   tanh: (y, g) => [o.mul(g, o.sub(1, o.mul(y, y)))],
   sign: () => [null],
@@ -116,7 +124,7 @@ export const VJP: Record<string, VjpRule> = {
   // Subgradient 1 on the boundary, as PyTorch's clamp.
   clip: (y, g) => {
     const x = y.inputs[0];
-    const { min, max } = y.attrs as { min?: number; max?: number };
+    const { min, max } = y.attrs;
     let r = g;
     if (min !== undefined) r = mask(o.greaterOrEqual(x, min), r);
     if (max !== undefined) r = mask(o.lessOrEqual(x, max), r);
@@ -138,7 +146,7 @@ export const VJP: Record<string, VjpRule> = {
   reduceMean: (y, g) => {
     const x = y.inputs[0];
     let count: Tensor | number = 1;
-    for (const a of y.attrs.axes as number[]) count = typeof count === 'number' && typeof x.shape[a] === 'number' ? count * (x.shape[a] as number) : o.mul(count, o.dimSize(x, a, x.dtype));
+    for (const a of y.attrs.axes) count = typeof count === 'number' && typeof x.shape[a] === 'number' ? count * (x.shape[a] as number) : o.mul(count, o.dimSize(x, a, x.dtype));
     return [o.expandAs(o.div(keepDims(y, g), count), x)];
   },
   // Ties all receive the full cotangent.
@@ -148,16 +156,16 @@ export const VJP: Record<string, VjpRule> = {
     return [mask(hit, o.expandAs(keepDims(y, g), x))];
   },
   softmax: (y, g) => {
-    const axis = y.attrs.axis as number;
+    const axis = y.attrs.axis;
     return [o.mul(y, o.sub(g, o.reduceSum(o.mul(g, y), axis, true)))];
   },
   logSoftmax: (y, g) => {
-    const axis = y.attrs.axis as number;
+    const axis = y.attrs.axis;
     return [o.sub(g, o.mul(o.exp(y), o.reduceSum(g, axis, true)))];
   },
   matmul: (y, g) => {
     const [a, b, c] = y.inputs;
-    const { transA, transB } = y.attrs as { transA: boolean; transB: boolean };
+    const { transA, transB } = y.attrs;
     const dc = c ? [biasGrad(g, c.shape)] : [];
     if (!transA && !transB) return [o.matmul(g, b, { transB: true }), o.matmul(a, g, { transA: true }), ...dc];
     if (transA && !transB) return [o.matmul(b, g, { transB: true }), o.matmul(a, g), ...dc];
@@ -166,12 +174,12 @@ export const VJP: Record<string, VjpRule> = {
   },
   reshape: (y, g) => [o.reshape(g, y.inputs[0].shape)],
   transpose: (y, g) => {
-    const perm = y.attrs.perm as number[];
+    const perm = y.attrs.perm;
     const inv = perm.map((_, i) => perm.indexOf(i));
     return [o.transpose(g, inv)];
   },
   concat: (y, g) => {
-    const axis = y.attrs.axis as number;
+    const axis = y.attrs.axis;
     let at = 0;
     return y.inputs.map((x) => {
       const d = x.shape[axis] as number;
@@ -181,17 +189,20 @@ export const VJP: Record<string, VjpRule> = {
     });
   },
   slice: (y, g) => {
-    const { axis, start, end } = y.attrs as { axis: number; start: number; end: number };
+    const { axis, start, end } = y.attrs;
     return [o.pad(g, axis, start, (y.inputs[0].shape[axis] as number) - end)];
   },
   pad: (y, g) => {
-    const { axis, before } = y.attrs as { axis: number; before: number };
+    const { axis, before } = y.attrs;
     return [o.slice(g, axis, before, before + (y.inputs[0].shape[axis] as number))];
   },
+  // Their positions are int64 values computed at run time; no attack or objective differentiates through them.
+  sliceAt: FORWARD_ONLY,
+  padAt: FORWARD_ONLY,
   expandAs: (y, g) => [unbroadcast(g, y.inputs[0].shape), null],
   conv2d: (y, g) => {
     const [x, w, b] = y.inputs;
-    const a = y.attrs as unknown as ConvAttrs;
+    const a: ConvAttrs = y.attrs;
     const { strides: s, pads: p, dilations: d } = a;
     const [kh, kw] = w.shape.slice(2) as number[];
     const outputPadding = [0, 1].map((i) => outputPaddingFor(x.shape[2 + i] as number, g.shape[2 + i] as number, i ? kw : kh, s[i], d[i], p[i], p[2 + i])) as [number, number];
@@ -201,16 +212,16 @@ export const VJP: Record<string, VjpRule> = {
   // The adjoint of conv2d(·, w), which maps y's size back to x's because outputPadding < strides.
   convTranspose2d: (y, g) => {
     const [x, w] = y.inputs;
-    const { outputPadding: _, ...a } = y.attrs as unknown as ConvTransposeAttrs;
+    const { outputPadding: _, ...a } = y.attrs;
     return [o.conv2d(g, w, undefined, a), convWeightGrad(g, x, w, a)];
   },
-  maxPool2d: (y, g) => [o.maxPoolGrad(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
-  maxPoolGrad: (y, g) => [null, o.maxPoolPick(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
-  maxPoolPick: (y, g) => [null, o.maxPoolGrad(y.inputs[0], g, y.attrs as unknown as PoolAttrs)],
+  maxPool2d: (y, g) => [o.maxPoolGrad(y.inputs[0], g, y.attrs)],
+  maxPoolGrad: (y, g) => [null, o.maxPoolPick(y.inputs[0], g, y.attrs)],
+  maxPoolPick: (y, g) => [null, o.maxPoolGrad(y.inputs[0], g, y.attrs)],
   // Each window's cotangent over its divisor, spread back over the window by a ones kernel per channel.
   avgPool2d: (y, g) => {
     const x = y.inputs[0];
-    const { kernel: k, strides: s, pads: p, countIncludePad } = y.attrs as unknown as PoolAttrs & { countIncludePad: boolean };
+    const { kernel: k, strides: s, pads: p, countIncludePad } = y.attrs;
     const [c, h, wd] = x.shape.slice(1) as number[];
     const [ho, wo] = y.shape.slice(2) as number[];
     let scaled: Tensor;
