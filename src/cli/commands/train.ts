@@ -3,13 +3,13 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
-import { compileAccuracy } from '../../eval/validation.js';
 import { percent } from '../../format.js';
 import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { REGIMES, regimeName, regimeSettings } from '../../objectives/regimes.js';
 import { TRAIN_SETTINGS, type TrainConfig, type TrainKey } from '../../settings.js';
 import { checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
+import { fgsmTest } from '../../train/final-test.js';
 import { DivergenceError } from '../../train/guard.js';
 import { type EpochMetrics, type TrainHooks, train } from '../../train/loop.js';
 import { saveModel } from '../../train/saved.js';
@@ -122,13 +122,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new DivergenceError(`${e.message}; ${kept}`);
   });
   bar.done();
-  const accuracy = await compileAccuracy(result.model.classifier, { threads: config.threads || undefined });
-  const test: Record<string, { clean: number; fgsm: number }> = {};
-  for (const eps of testEps) {
-    const a = await accuracy.evaluate(result.params, data.test, eps);
-    test[String(eps)] = { clean: a.clean, fgsm: a.fgsm };
-  }
-  await accuracy.release();
+  const accuracies = await fgsmTest(result.model.classifier, result.params, data.test, testEps, config.threads);
+  const test = Object.fromEntries(testEps.map((eps, i) => [String(eps), accuracies[i]]));
   saveModel(dir, result.config, result.model, result.params, { regime: name, epochs: config.epochs });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history[result.history.length - 1];
