@@ -17,11 +17,10 @@ import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readModelFile } from '../../io/checkpoint-file.js';
 import { importOnnx } from '../../model/onnx-import.js';
-import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { evalJson, evalMarkdown, robustnessFigure } from '../../report/robustness.js';
 import { type TrainConfig, dataShape } from '../../train/config.js';
-import { train } from '../../train/loop.js';
 import { loadModel } from '../../train/saved.js';
+import { quickSurrogate, trainQuickSurrogate } from '../../train/transfer-surrogate.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
 
@@ -54,8 +53,8 @@ const FLAGS: Flags = {
 /** What is evaluated: the model, how to train a transfer surrogate like it, and a name for reports. */
 interface Subject {
   model: Model;
-  /** The network and seed of a plain model of the same kind, trained for the transfer check. */
-  surrogate: { model: TrainConfig['model']; seed: number };
+  /** The network and seed it was trained with by a3t (null: imported), for the transfer surrogate. */
+  trainedWith: { model: TrainConfig['model']; seed: number } | null;
   file: string;
   /** Notes about the model (e.g. an ONNX import's warnings). */
   notes: string[];
@@ -73,13 +72,13 @@ function subjectOf(path: string, p: Record<string, unknown>, data: Dataset): Sub
     const imported = importOnnx(bytes, path, { inputScale: p.inputScale as number, mean: p.mean as number[], std: p.std as number[], image: dataShape(data).image });
     checkData(imported.features, imported.classes, data);
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    return { model: importedModel(imported, id), surrogate: { model: 'mlp', seed: 1 }, file: path, notes: imported.warnings };
+    return { model: importedModel(imported, id), trainedWith: null, file: path, notes: imported.warnings };
   }
   if (onnxFlags.length) throw usageError(`--${onnxFlags.map((k) => FLAGS[k].flag).join(', --')} apply to ONNX models only; ${path} is an a3t model`);
   const saved = loadModel(path);
   const net = networkModel(saved.model.classifier, saved.params);
   checkData(net.arch.inputs, net.arch.classes, data);
-  return { model: net, surrogate: { model: saved.config.model, seed: saved.config.seed + 1 }, file: saved.file, notes: [] };
+  return { model: net, trainedWith: { model: saved.config.model, seed: saved.config.seed }, file: saved.file, notes: [] };
 }
 
 /** The transfer check's source: the given model, or a plain model of the same kind trained here with another seed. */
@@ -90,11 +89,9 @@ async function surrogateOf(flag: string | undefined, subject: Subject, data: Dat
     checkData(m.arch.inputs, m.arch.classes, data);
     return { model: m, what: `${s.file} (given)` };
   }
-  const { model, seed } = subject.surrogate;
-  const settings = { ...regimeSettings(REGIMES.plain), model, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
-  note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${seed})`);
-  const r = await train(settings, data);
-  return { model: networkModel(r.model.classifier, r.params), what: `plain training of ${r.model.classifier.name}, 2 epochs on 20,000 images, seed ${seed}, trained by a3t eval` };
+  const quick = quickSurrogate(subject.trainedWith, threads);
+  note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${quick.seed})`);
+  return trainQuickSurrogate(quick, data, 'a3t eval');
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
