@@ -23,6 +23,7 @@ import { loadModel } from '../../train/saved.js';
 import { quickSurrogate, trainQuickSurrogate } from '../../train/transfer-surrogate.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG, threadsFlag } from '../shared-flags.js';
 
 const SUITE = ['fgsm', 'pgd-40', 'mim', 'apgd-ce'];
 const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3], l2: [0, 0.5, 1, 1.5, 2, 2.5, 3] };
@@ -43,8 +44,8 @@ const FLAGS: Flags = {
   inputScale: { kind: 'number', flag: 'input-scale', placeholder: 'S', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: multiply pixels in [0, 1] by S before the model (e.g. 255)' },
   mean: { kind: 'numbers', flag: 'mean', placeholder: 'M,...', min: -1e6, max: 1e6, help: 'ONNX models: subtract this per-channel mean (after --input-scale)' },
   std: { kind: 'numbers', flag: 'std', placeholder: 'S,...', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: then divide by this per-channel std' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
-  threads: { kind: 'int', flag: 'threads', placeholder: 'N', min: 0, max: 1024, help: 'ONNX Runtime threads (default: all cores)' },
+  data: DATA_FLAG,
+  threads: threadsFlag('ONNX Runtime threads (default: all cores)'),
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: `directory for ${Object.values(FILES).join(', ')} (default: <run dir>/eval, or <model>-eval beside an .onnx file)` },
   force: { kind: 'flag', flag: 'force', help: 'overwrite earlier eval files in --out' },
   ...OUTPUT_FLAGS,

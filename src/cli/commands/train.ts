@@ -16,13 +16,14 @@ import { saveModel } from '../../train/saved.js';
 import { type LoadedState, loadState, saveState } from '../../train/state-file.js';
 import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG } from '../shared-flags.js';
 import { REGIME_FLAG, configSettings, trainFlags } from '../train-flags.js';
 
 const FLAGS: Flags = {
   regime: REGIME_FLAG,
   ...trainFlags(),
   testEps: { kind: 'numbers', flag: 'test-eps', placeholder: 'EPS,...', min: 0, max: 1, help: 'FGSM ε list for the final test accuracy (default 0.1)' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
+  data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'run directory (default runs/<regime>-seed<seed>)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing run directory' },
   checkpointEvery: { kind: 'int', flag: 'checkpoint-every', placeholder: 'N', min: 1, max: 100000, help: 'save the resumable state every N epochs (default 1; always after the last)' },
