@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseAttackList, withNorm } from '../../attacks/spec.js';
-import { NORMS, type NormName } from '../../attacks/norms.js';
+import { ATTACKS, parseAttackList, withNorm } from '../../attacks/spec.js';
+import { NORMS, NORM_NAMES, type NormName } from '../../attacks/norms.js';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/mnist.js';
 import { take } from '../../data/selection.js';
@@ -30,8 +30,8 @@ const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25
 const FILES = { json: 'eval.json', markdown: 'eval.md', figure: 'eval.svg' };
 
 const FLAGS: Flags = {
-  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t, apgd-dlr, square, fab-t, autoattack, autoattack-rand)` },
-  norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
+  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: ${Object.keys(ATTACKS).join(', ')}, pgd-N)` },
+  norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: NORM_NAMES, help: 'the ball of every attack in the suite (default linf)' },
   eps: { kind: 'numbers', flag: 'eps', placeholder: 'EPS,...', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
   count: { kind: 'int', flag: 'count', placeholder: 'N', min: 0, max: 1e9, help: 'test images to attack, from the first (default 1000; 0: all)' },
   checkEps: { kind: 'number', flag: 'check-eps', placeholder: 'EPS', min: 0, max: 1, help: 'L∞ ε of the masking checks that compare attacks (default 0.1)' },
