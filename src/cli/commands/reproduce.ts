@@ -70,7 +70,8 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const evalSpec = (surrogate?: string): EvalSpec => ({ testEps, attackImages, ...(surrogate ? { surrogate } : {}) });
   const jobsWith = (surrogate?: string): SweepJob[] =>
     seedList.flatMap((s) => names.map((n) => makeJob(a3tVersion(), n, { ...base, ...regimeSettings(REGIMES[n]), seed: s }, evalSpec(surrogate), print)));
-  // The surrogate's bytes are not known yet: the sweep is named by its settings, the surrogate's included.
+  // The surrogate's bytes are not known yet: the sweep is named by its settings, the surrogate's included
+  // Its key leaves out the plain regime's settings, as it always has: another key would not continue sweeps begun before.
   const id = sweepKey(jobsWith().map(jobKey), { surrogate: attackImages > 0 ? { ...base, seed: SWEEP_SURROGATE_SEED, threads: 0 } : null });
   const queue = p.flags.queue as string | undefined;
   if (queue !== undefined && p.flags.workers !== undefined) throw usageError('--workers starts processes on this machine; with --queue, start workers with a3t worker --queue URL instead');
