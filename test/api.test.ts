@@ -1,5 +1,7 @@
-// The public API as the README uses it: train, attack over ε, masking checks, all from src/index.ts.
+// The public API as the README uses it: train, attack over ε, masking checks, all from src/index.ts (not a
+// possibly stale dist/); and the package's exports map against the files tsc emits.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as a3t from '../src/index.js';
 
@@ -19,10 +21,21 @@ test('the README library example: a trained model, its robustness report and mas
   assert.equal(checks.passed, checks.checks.every((c) => c.passed !== false));
 });
 
-test('the package exports its public API only: internals are not importable by path', async () => {
-  // Self-reference through the package's own name goes through its "exports" map (dist/ is built by npm ci).
-  const pkg = await import('a3t');
-  assert.equal(typeof pkg.train, 'function');
-  assert.equal(typeof pkg.importOnnx, 'function');
-  await assert.rejects(import('a3t/dist/engine/ops.js' as string), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+test("the package's exports map names the files tsc emits from src/, and nothing else is importable", () => {
+  // Checked against the sources rather than by importing dist/, which may be a stale build.
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, string | Record<string, string>>; main: string; types: string };
+  const tsconfig = JSON.parse(readFileSync('tsconfig.json', 'utf8')) as { compilerOptions: { outDir: string; rootDir: string; declaration: boolean } };
+  const { outDir, rootDir, declaration } = tsconfig.compilerOptions;
+  assert.ok(declaration, 'tsc emits the .d.ts files the exports name');
+  /** The source tsc compiles into `target` (./dist/x.js or ./dist/x.d.ts ← src/x.ts). */
+  const sourceOf = (target: string) => {
+    const m = new RegExp(`^\\./${outDir}/(.+)\\.(d\\.ts|js)$`).exec(target);
+    assert.ok(m, `${target} is a file tsc writes into ${outDir}/`);
+    return `${rootDir}/${m[1]}.ts`;
+  };
+  assert.deepEqual(Object.keys(pkg.exports), ['.', './browser', './package.json'], 'only the public entry points: no internals, no patterns');
+  const targets = Object.entries(pkg.exports).flatMap(([key, t]) => (key === './package.json' ? [] : Object.values(t as Record<string, string>)));
+  for (const target of [...targets, `./${pkg.main}`, `./${pkg.types}`]) assert.ok(existsSync(sourceOf(target)), `${target}: ${sourceOf(target)} exists`);
+  assert.equal(sourceOf((pkg.exports['.'] as Record<string, string>).import), 'src/index.ts');
+  assert.equal(sourceOf((pkg.exports['./browser'] as Record<string, string>).import), 'src/browser.ts');
 });

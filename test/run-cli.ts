@@ -1,4 +1,5 @@
 // Running the command line from tests: a3t as a child process (through tsx, so no build is needed).
+// Every test that starts the CLI does it through this file.
 import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface CliResult {
@@ -8,18 +9,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Start `a3t ...args`; `done` settles when it exits. */
-export function startA3t(args: readonly string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartedCli {
+  child: ChildProcess;
+  /** Settles when it exits. */
+  done: Promise<CliResult>;
+  /** Its stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
+}
+
+/** Start `a3t ...args`, with `env` added to this process's environment. */
+export function startA3t(args: readonly string[], env: NodeJS.ProcessEnv = {}): StartedCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
+  let both = '';
+  child.stdout!.on('data', (d) => ((stdout += d), (both += d)));
+  child.stderr!.on('data', (d) => ((stderr += d), (both += d)));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done };
+  return { child, done, output: () => both };
 }
 
 export const runA3t = (...args: string[]): Promise<CliResult> => startA3t(args).done;

@@ -2,6 +2,7 @@
 // the command line and from the library; only A3tErrors print as one line, anything else is a bug report.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ATTACKS } from '../src/attacks/spec.js';
 import { A3tError } from '../src/errors.js';
 import { main } from '../src/cli/run.js';
 import { type Setting, TRAIN_SETTINGS, type TrainKey, accepted, helpLine } from '../src/settings.js';
@@ -83,4 +84,25 @@ test('flags: -h, --version, -- and values that are not numbers at all', async ()
   assert.equal(dash.stderr, "a3t train: unexpected argument '--epochs' (see a3t train --help)\n");
   assert.equal(abc.stderr, "a3t train: --epochs must be an integer from 1 to 100000, got 'abc'\n");
   assert.equal(twice.stderr, 'a3t train: --seed is given twice\n');
+});
+
+test('flags several commands take are one setting: --threads has the training setting\'s range in every command, --data one help text', async () => {
+  const commands = ['train', 'eval', 'reproduce', 'sweep', 'worker'];
+  const over = TRAIN_SETTINGS.threads.max! + 1;
+  const refusedBy = await runAll(commands.map((c) => [c, '--threads', String(over)]));
+  const helps = await runAll(commands.map((c) => [c, '--help']));
+  commands.forEach((c, i) => {
+    assert.equal(refusedBy[i].code, 2, `${c}: ${refusedBy[i].stderr}`);
+    assert.equal(refusedBy[i].stderr, `a3t ${c}: --threads must be ${accepted(TRAIN_SETTINGS.threads)}, got ${over}\n`);
+    const data = helps[i].stdout.split('\n').find((l) => l.trimStart().startsWith('--data'));
+    assert.match(data ?? '', /--data DIR +directory of MNIST-format IDX files \(default: the bundled MNIST\)$/, `${c}: ${data}`);
+  });
+});
+
+test('names in help and errors come from their tables: every attack preset in eval --help, every command in the unknown-command error', async () => {
+  const [help, unknown] = await runAll([['eval', '--help'], ['frobnicate']]);
+  const listed = /names: ([^)]*)\)/.exec(help.stdout)?.[1].split(', ');
+  assert.deepEqual(listed, [...Object.keys(ATTACKS), 'pgd-N']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "a3t: unknown command 'frobnicate' (expected reproduce, train, eval, sweep, worker or serve; see a3t --help)\n");
 });

@@ -2,7 +2,7 @@
 // one bit for bit (timings aside); a worker SIGKILLed mid-job is resumed by another from its last
 // epoch; a restarted coordinator reruns nothing; bad payloads are refused; bad queues get one line.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { loadDataset } from '../src/data/mnist.js';
 import { dataPrintOf, makeJob } from '../src/sweep/job.js';
 import { REDIS_MISSING, type RedisServer, freePort, startRedis } from './redis-server.js';
-import { runA3t } from './run-cli.js';
+import { runA3t, startA3t } from './run-cli.js';
 
 const skip = REDIS_MISSING ?? false;
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -30,23 +30,20 @@ after(async () => {
 
 /** An a3t process whose output can be waited on while it runs. */
 function a3t(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const { child, done, output: text } = startA3t(args, env);
   children.push(child);
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = done.then((r) => r.code);
   return {
     child,
-    text: () => text,
+    text,
     exited,
     /** Resolves with the first match of `re` in the output. */
     async waitFor(re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
       const until = Date.now() + ms;
       for (;;) {
-        const m = text.match(re);
+        const m = text().match(re);
         if (m) return m;
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${re} in ${ms / 1000} s; output:\n${text}`);
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${re} in ${ms / 1000} s; output:\n${text()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

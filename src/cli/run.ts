@@ -10,31 +10,36 @@ import { workerCommand } from './commands/worker.js';
 import { localWorker } from '../sweep/local-pool.js';
 import { a3tVersion as version } from './version.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  train: trainCommand,
-  eval: evalCommand,
-  reproduce: reproduceCommand,
-  serve: serveCommand,
-  sweep: sweepCommand,
-  worker: workerCommand,
-  __worker: localWorker,
+type Command = (argv: string[]) => Promise<void>;
+
+/** The commands, in --help's order, with their one-line summaries. */
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  reproduce: { run: reproduceCommand, summary: "the paper's Table 1 and Figure 2: four regimes × seeds, report in --out (try --quick)" },
+  train: { run: trainCommand, summary: 'train one model (any regime, any network) into a run directory' },
+  eval: { run: evalCommand, summary: 'how robust a model is: an a3t run directory, a checkpoint or any ONNX classifier' },
+  sweep: { run: sweepCommand, summary: 'a grid of training settings × seeds from a JSON spec, here or on a queue\'s workers' },
+  worker: { run: workerCommand, summary: 'take sweep and reproduce jobs from a queue (Redis): start one on every machine' },
+  serve: { run: serveCommand, summary: 'the browser page: an attack lab and training in a tab (build it first: npm run build:web)' },
 };
+
+/** Commands not in --help: a local sweep's worker process. */
+const HIDDEN: Readonly<Record<string, Command>> = { __worker: localWorker };
+
+const RUNNERS: Readonly<Record<string, Command>> = { ...Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.run])), ...HIDDEN };
 
 const USAGE = `usage: a3t <command> [flags]
 
 commands:
-  reproduce   the paper's Table 1 and Figure 2: four regimes × seeds, report in --out (try --quick)
-  train       train one model (any regime, any network) into a run directory
-  eval        how robust a model is: an a3t run directory, a checkpoint or any ONNX classifier
-  sweep       a grid of training settings × seeds from a JSON spec, here or on a queue's workers
-  worker      take sweep and reproduce jobs from a queue (Redis): start one on every machine
-  serve       the browser page: an attack lab and training in a tab (build it first: npm run build:web)
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}  ${c.summary}`).join('\n')}
 
 a3t <command> --help shows a command's flags; a3t --version its version.
 `;
 
+/** 'a, b or c'. */
+const orList = (names: readonly string[]) => (names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join(''));
+
 /** Run `a3t ...argv` (the words after the program); returns the exit code. */
-export async function main(argv: readonly string[], commands: Readonly<Record<string, (argv: string[]) => Promise<void>>> = COMMANDS): Promise<number> {
+export async function main(argv: readonly string[], commands: Readonly<Record<string, Command>> = RUNNERS): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V') {
     process.stdout.write(`a3t ${version()}\n`);
@@ -46,7 +51,7 @@ export async function main(argv: readonly string[], commands: Readonly<Record<st
   }
   const run = commands[command];
   if (!run) {
-    process.stderr.write(`a3t: unknown command '${command}' (expected train, eval, reproduce, sweep, worker or serve; see a3t --help)\n`);
+    process.stderr.write(`a3t: unknown command '${command}' (expected ${orList(Object.keys(commands).filter((c) => !(c in HIDDEN)))}; see a3t --help)\n`);
     return 2;
   }
   try {

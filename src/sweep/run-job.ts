@@ -8,8 +8,8 @@ import { keyFromSeed } from '../engine/rng.js';
 import { maskingChecks } from '../eval/masking.js';
 import { type Model, networkModel } from '../eval/model.js';
 import { AttackBench, robustness } from '../eval/robustness.js';
-import { compileAccuracy } from '../train/validation.js';
 import type { RunResult } from '../report/reproduction.js';
+import { fgsmTest } from '../train/final-test.js';
 import { type EpochMetrics, type Progress, type TrainState, train } from '../train/loop.js';
 import { modelFiles } from '../train/model-files.js';
 import type { SweepJob } from './job.js';
@@ -58,9 +58,7 @@ export async function runJob(job: SweepJob, env: JobEnv): Promise<JobOutput> {
   const from = env.from && { ...env.from, config: { ...env.from.config, threads: env.threads } };
   const hooks = { onEpoch: env.onEpoch, onProgress: env.onProgress, onCheckpoint: env.onState };
   const r = await train(config, env.data, hooks, from);
-  const accuracy = await compileAccuracy(r.model.classifier, { threads: env.threads || undefined });
-  const test = await accuracy.evaluate(r.params, env.data.test, job.eval.testEps);
-  await accuracy.release();
+  const [test] = await fgsmTest(r.model.classifier, r.params, env.data.test, [job.eval.testEps], env.threads);
   const strong = job.eval.attackImages > 0 ? await strongEvaluation(job, env, networkModel(r.model.classifier, r.params)) : {};
   const files = modelFiles({ ...r.config, threads: 0 }, r.model, r.params, { regime: job.group, epochs: r.config.epochs });
   const result: RunResult = {

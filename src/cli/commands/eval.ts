@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parseAttackList, withNorm } from '../../attacks/spec.js';
-import { NORMS, type NormName } from '../../attacks/norms.js';
+import { ATTACKS, parseAttackList, withNorm } from '../../attacks/spec.js';
+import { NORMS, NORM_NAMES, type NormName } from '../../attacks/norms.js';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/mnist.js';
 import { take } from '../../data/selection.js';
@@ -18,21 +18,21 @@ import { AttackBench, robustness } from '../../eval/robustness.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readModelFile } from '../../io/checkpoint-file.js';
 import { importOnnx } from '../../model/onnx-import.js';
-import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { evalJson, evalMarkdown, robustnessFigure } from '../../report/robustness.js';
 import { type TrainConfig, dataShape } from '../../train/config.js';
-import { train } from '../../train/loop.js';
 import { loadModel } from '../../train/saved.js';
+import { quickSurrogate, trainQuickSurrogate } from '../../train/transfer-surrogate.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG, threadsFlag } from '../shared-flags.js';
 
 const SUITE = ['fgsm', 'pgd-40', 'mim', 'apgd-ce'];
 const GRIDS: Record<NormName, number[]> = { linf: [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3], l2: [0, 0.5, 1, 1.5, 2, 2.5, 3] };
 const FILES = { json: 'eval.json', markdown: 'eval.md', figure: 'eval.svg' };
 
 const FLAGS: Flags = {
-  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: fgsm, bim, pgd-N, mim, apgd-ce, apgd-t, apgd-dlr, square, fab-t, autoattack, autoattack-rand)` },
-  norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: ['linf', 'l2'], help: 'the ball of every attack in the suite (default linf)' },
+  attacks: { kind: 'text', flag: 'attacks', placeholder: 'LIST', help: `comma-separated attacks, each NAME or NAME:key=value,... (default ${SUITE.join(',')}; names: ${Object.keys(ATTACKS).join(', ')}, pgd-N)` },
+  norm: { kind: 'choice', flag: 'norm', placeholder: 'NORM', choices: NORM_NAMES, help: 'the ball of every attack in the suite (default linf)' },
   eps: { kind: 'numbers', flag: 'eps', placeholder: 'EPS,...', min: 0, max: 28, help: `ε grid (default ${GRIDS.linf.join(',')} for linf, ${GRIDS.l2.join(',')} for l2)` },
   count: { kind: 'int', flag: 'count', placeholder: 'N', min: 0, max: 1e9, help: 'test images to attack, from the first (default 1000; 0: all)' },
   checkEps: { kind: 'number', flag: 'check-eps', placeholder: 'EPS', min: 0, max: 1, help: 'L∞ ε of the masking checks that compare attacks (default 0.1)' },
@@ -45,8 +45,8 @@ const FLAGS: Flags = {
   inputScale: { kind: 'number', flag: 'input-scale', placeholder: 'S', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: multiply pixels in [0, 1] by S before the model (e.g. 255)' },
   mean: { kind: 'numbers', flag: 'mean', placeholder: 'M,...', min: -1e6, max: 1e6, help: 'ONNX models: subtract this per-channel mean (after --input-scale)' },
   std: { kind: 'numbers', flag: 'std', placeholder: 'S,...', min: 0, minOpen: true, max: 1e6, help: 'ONNX models: then divide by this per-channel std' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
-  threads: { kind: 'int', flag: 'threads', placeholder: 'N', min: 0, max: 1024, help: 'ONNX Runtime threads (default: all cores)' },
+  data: DATA_FLAG,
+  threads: threadsFlag('ONNX Runtime threads (default: all cores)'),
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: `directory for ${Object.values(FILES).join(', ')} (default: <run dir>/eval, or <model>-eval beside an .onnx file)` },
   force: { kind: 'flag', flag: 'force', help: 'overwrite earlier eval files in --out' },
   ...OUTPUT_FLAGS,
@@ -55,8 +55,8 @@ const FLAGS: Flags = {
 /** What is evaluated: the model, how to train a transfer surrogate like it, and a name for reports. */
 interface Subject {
   model: Model;
-  /** The network and seed of a plain model of the same kind, trained for the transfer check. */
-  surrogate: { model: TrainConfig['model']; seed: number };
+  /** The network and seed it was trained with by a3t (null: imported), for the transfer surrogate. */
+  trainedWith: { model: TrainConfig['model']; seed: number } | null;
   file: string;
   /** Notes about the model (e.g. an ONNX import's warnings). */
   notes: string[];
@@ -73,13 +73,13 @@ function subjectOf(path: string, p: Record<string, unknown>, data: Dataset): Sub
     const imported = importOnnx(bytes, path, { inputScale: p.inputScale as number, mean: p.mean as number[], std: p.std as number[], image: dataShape(data).image });
     checkData(imported.features, imported.classes, data);
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-    return { model: importedModel(imported, id), surrogate: { model: 'mlp', seed: 1 }, file: path, notes: imported.warnings };
+    return { model: importedModel(imported, id), trainedWith: null, file: path, notes: imported.warnings };
   }
   if (onnxFlags.length) throw usageError(`--${onnxFlags.map((k) => FLAGS[k].flag).join(', --')} apply to ONNX models only; ${path} is an a3t model`);
   const saved = loadModel(path);
   const net = networkModel(saved.model.classifier, saved.params);
   checkData(net.arch.inputs, net.arch.classes, data);
-  return { model: net, surrogate: { model: saved.config.model, seed: saved.config.seed + 1 }, file: saved.file, notes: [] };
+  return { model: net, trainedWith: { model: saved.config.model, seed: saved.config.seed }, file: saved.file, notes: [] };
 }
 
 /** The transfer check's source: the given model, or a plain model of the same kind trained here with another seed. */
@@ -90,11 +90,9 @@ async function surrogateOf(flag: string | undefined, subject: Subject, data: Dat
     checkData(m.arch.inputs, m.arch.classes, data);
     return { model: m, what: `${s.file} (given)` };
   }
-  const { model, seed } = subject.surrogate;
-  const settings = { ...regimeSettings(REGIMES.plain), model, epochs: 2, trainSize: 20000, validation: 1000, seed, threads };
-  note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${seed})`);
-  const r = await train(settings, data);
-  return { model: networkModel(r.model.classifier, r.params), what: `plain training of ${r.model.classifier.name}, 2 epochs on 20,000 images, seed ${seed}, trained by a3t eval` };
+  const quick = quickSurrogate(subject.trainedWith, threads);
+  note(`a3t eval: training a plain surrogate for the transfer check (2 epochs, 20,000 images, seed ${quick.seed})`);
+  return trainQuickSurrogate(quick, data, 'a3t eval');
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {

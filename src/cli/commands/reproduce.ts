@@ -1,45 +1,39 @@
 // a3t reproduce: the paper's four regimes × seeds, each run trained and tested (FGSM on the whole test
 // set; PGD-40, APGD-CE and the gradient-masking checks on its first images) as sweep jobs, spread over
 // worker processes here or over a queue's workers (--queue); then Table 1 and Figure 2 into --out.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
 import { percent } from '../../format.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { RUN_FILES } from '../../io/rundir.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { type RunResult, reproductionReport } from '../../report/reproduction.js';
 import { type EvalSpec, type SweepJob, dataPrintOf, jobKey, makeJob, sweepKey } from '../../sweep/job.js';
-import { parseQueueAddress } from '../../sweep/queue-address.js';
-import { openQueue } from '../../sweep/queue-link.js';
-import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
-import { statusText } from '../../sweep/status.js';
+import { placeSweep, runWithProgress, writeSweepReport } from '../../sweep/run-to-report.js';
 import { sha256 } from '../../sweep/surrogate.js';
 import { openSweepDir } from '../../sweep/sweep-dir.js';
+import { threadsPerWorker } from '../../sweep/threads.js';
 import { type TrainConfig, checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
-import { train } from '../../train/loop.js';
-import { loadModel, saveModel } from '../../train/saved.js';
-import { type Flags, type Parsed, parseOrHelp } from '../args.js';
+import { SWEEP_SURROGATE_SEED, sweepSurrogate } from '../../train/transfer-surrogate.js';
+import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG, QUEUE_FLAG, WORKERS_FLAG, threadsFlag } from '../shared-flags.js';
 import { REGIME_KEYS, configSettings, trainFlags } from '../train-flags.js';
 import { a3tVersion } from '../version.js';
 import { epochLine } from './train.js';
 
-const train_ = trainFlags([...REGIME_KEYS, 'seed']);
 const FLAGS: Flags = {
   quick: { kind: 'flag', flag: 'quick', help: 'a small version (2 seeds, 3 epochs, 20,000 training images) that takes about a minute' },
   seeds: { kind: 'int', flag: 'seeds', placeholder: 'N', min: 1, max: 1000, help: 'seeds per regime (default 10, as the paper)' },
   regimes: { kind: 'text', flag: 'regimes', placeholder: 'LIST', help: `comma-separated regimes (default plain,at,a2t,a3t; any of ${Object.keys(REGIMES).join(', ')})` },
   testEps: { kind: 'number', flag: 'test-eps', placeholder: 'EPS', min: 0, max: 1, help: "FGSM ε at test (default 0.1, Table 1's caption)" },
   attackImages: { kind: 'int', flag: 'attack-images', placeholder: 'N', min: 0, max: 10000, help: 'test images attacked by PGD-40 and APGD-CE, with the masking checks (default 1000, 200 with --quick; 0: none)' },
-  ...train_,
-  threads: { ...train_.threads, help: 'ONNX Runtime threads per worker (default: cores ÷ workers)' },
-  workers: { kind: 'int', flag: 'workers', placeholder: 'N', min: 1, max: 64, help: 'parallel worker processes (default: one per core)' },
-  queue: { kind: 'text', flag: 'queue', placeholder: 'URL', help: 'run on the workers of a queue: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// (TLS); the same command again continues the sweep' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
+  ...trainFlags([...REGIME_KEYS, 'seed']),
+  threads: threadsFlag('ONNX Runtime threads per worker (default: cores ÷ workers)'),
+  workers: WORKERS_FLAG,
+  queue: QUEUE_FLAG,
+  data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/reproduce, or reports/quick with --quick)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory' },
   verbose: { kind: 'flag', flag: 'verbose', help: 'print every epoch of every run' },
@@ -49,31 +43,6 @@ const FLAGS: Flags = {
 const QUICK: Partial<TrainConfig> = { epochs: 3, trainSize: 20000, validation: 2000 };
 
 const SURROGATE = 'surrogate';
-const SURROGATE_SEED = 1000;
-
-/** The transfer check's source: a plain model trained with the run settings and a seed no run uses (kept from an earlier start of the same sweep). */
-async function surrogateCheckpoint(base: TrainConfig, data: Dataset, dir: string, continued: boolean, note: (s: string) => void): Promise<Uint8Array> {
-  const file = join(dir, RUN_FILES.checkpoint);
-  if (continued && existsSync(file)) {
-    loadModel(dir);
-    note(`the transfer surrogate from the earlier start: ${dir}`);
-    return readFileSync(file);
-  }
-  note(`training the transfer surrogate (plain, seed ${SURROGATE_SEED}) into ${dir}`);
-  const r = await train({ ...base, ...regimeSettings(REGIMES.plain), seed: SURROGATE_SEED, threads: 0 }, data);
-  mkdirSync(dir, { recursive: true });
-  saveModel(dir, r.config, r.model, r.params);
-  return readFileSync(file);
-}
-
-/** Where the runs go: worker processes here, or the queue named by --queue (checked before any work). */
-async function placement(p: Parsed, workers: number, threads: number, dataDir: string | undefined): Promise<{ where: SweepPlan['where']; close(): Promise<void> }> {
-  const url = p.flags.queue as string | undefined;
-  if (url === undefined) return { where: { local: { workers, threads, dataDir } }, close: async () => {} };
-  if (p.flags.workers !== undefined) throw usageError('--workers starts processes on this machine; with --queue, start workers with a3t worker --queue URL instead');
-  const link = await openQueue(parseQueueAddress(url), a3tVersion());
-  return { where: { queue: link }, close: () => link.close() };
-}
 
 export async function reproduceCommand(argv: string[]): Promise<void> {
   const p = parseOrHelp('reproduce', '[flags]', argv, FLAGS);
@@ -85,11 +54,9 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const seeds = (p.flags.seeds as number) ?? (quick ? 2 : 10);
   const testEps = (p.flags.testEps as number) ?? 0.1;
   const jobsCount = names.length * seeds;
-  const cores = os.availableParallelism();
-  const workers = Math.min((p.flags.workers as number) ?? cores, jobsCount);
+  const workers = Math.min((p.flags.workers as number) ?? os.availableParallelism(), jobsCount);
   const settings = { ...(quick ? QUICK : {}), ...configSettings(p) };
-  // Several workers share the cores: one ONNX Runtime thread each unless told otherwise.
-  if (settings.threads === undefined) settings.threads = workers > 1 ? Math.max(1, Math.floor(cores / workers)) : 0;
+  if (settings.threads === undefined) settings.threads = threadsPerWorker(workers);
   const base = makeConfig(settings);
   const out = (p.flags.out as string) ?? join('reports', quick ? 'quick' : 'reproduce');
   const dataDir = (p.flags.data as string) ?? undefined;
@@ -103,10 +70,12 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const evalSpec = (surrogate?: string): EvalSpec => ({ testEps, attackImages, ...(surrogate ? { surrogate } : {}) });
   const jobsWith = (surrogate?: string): SweepJob[] =>
     seedList.flatMap((s) => names.map((n) => makeJob(a3tVersion(), n, { ...base, ...regimeSettings(REGIMES[n]), seed: s }, evalSpec(surrogate), print)));
-  // The surrogate's bytes are not known yet: the sweep is named by its settings, the surrogate's included.
-  const id = sweepKey(jobsWith().map(jobKey), { surrogate: attackImages > 0 ? { ...base, seed: SURROGATE_SEED, threads: 0 } : null });
-  const placed = await placement(p, workers, base.threads, dataDir);
-  const queueDisplay = 'queue' in placed.where ? placed.where.queue.address.display : undefined;
+  // The surrogate's bytes are not known yet: the sweep is named by its settings, the surrogate's included
+  // Its key leaves out the plain regime's settings, as it always has: another key would not continue sweeps begun before.
+  const id = sweepKey(jobsWith().map(jobKey), { surrogate: attackImages > 0 ? { ...base, seed: SWEEP_SURROGATE_SEED, threads: 0 } : null });
+  const queue = p.flags.queue as string | undefined;
+  if (queue !== undefined && p.flags.workers !== undefined) throw usageError('--workers starts processes on this machine; with --queue, start workers with a3t worker --queue URL instead');
+  const placement = await placeSweep({ queue, workers, threads: base.threads, dataDir, version: a3tVersion() });
   let results: RunResult[];
   let wallSeconds: number;
   let surrogateDir: string | undefined;
@@ -115,38 +84,32 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
     const blobs: Record<string, Uint8Array> = {};
     let surrogateSha: string | undefined;
     if (attackImages > 0) {
-      const bytes = await surrogateCheckpoint(base, dataset, join(out, SURROGATE), opened === 'continued', log.note);
+      const bytes = await sweepSurrogate(base, dataset, join(out, SURROGATE), opened === 'continued', log.note);
       surrogateSha = sha256(bytes);
       blobs[surrogateSha] = bytes;
     }
-    const jobs = jobsWith(surrogateSha);
-    const bar = log.progress('reproduce');
-    const runsOn = queueDisplay ? `the queue at ${queueDisplay}` : `${workers} worker${workers > 1 ? 's' : ''} × ${base.threads || cores} thread(s)`;
-    log.note(`${jobsCount} runs (${names.join(', ')} × ${seeds} seeds), ${base.epochs} epochs each, on ${runsOn}${opened === 'continued' ? `; continuing the sweep in ${out}` : ''}`);
-    let finished = 0;
-    const started = performance.now();
-    bar.update(0, jobsCount, `0/${jobsCount} runs`);
-    results = await runSweep({
-      id,
-      jobs,
-      out,
-      blobs,
-      where: placed.where,
-      onEpoch: (job, m) => p.flags.verbose && bar.log(`${job.group} seed ${job.seed} ${epochLine(m)}`),
-      onStatus: (st) => bar.update(st.progress, st.total, statusText(st)),
-      onResult: (r, earlier) => {
-        finished++;
-        const strong = (r.strong?.attacks ?? []).map((a) => `, ${a.name} ε=${a.eps} ${percent(a.accuracy, 1)}`).join('');
-        const masking = r.masking ? `, masking checks ${r.masking.passed ? 'pass' : `FAIL (${r.masking.failed.join(', ')})`}` : '';
-        bar.log(`${r.regime} seed ${r.seed}: test clean ${percent(r.test.clean)}, FGSM ε=${testEps} ${percent(r.test.fgsm)}${strong}${masking} (${earlier ? 'written before this start' : `${r.seconds.toFixed(0)} s`})`);
-        if ('local' in placed.where) bar.update(finished, jobsCount, `${finished}/${jobsCount} runs`);
+    ({ results, wallSeconds } = await runWithProgress(
+      {
+        id,
+        jobs: jobsWith(surrogateSha),
+        out,
+        blobs,
+        placement,
+        label: 'reproduce',
+        what: `${jobsCount} runs (${names.join(', ')} × ${seeds} seeds), ${base.epochs} epochs each`,
+        continued: opened === 'continued',
+        epochLine: (job, m) => (p.flags.verbose ? `${job.group} seed ${job.seed} ${epochLine(m)}` : null),
+        resultLine: (r, earlier) => {
+          const strong = (r.strong?.attacks ?? []).map((a) => `, ${a.name} ε=${a.eps} ${percent(a.accuracy, 1)}`).join('');
+          const masking = r.masking ? `, masking checks ${r.masking.passed ? 'pass' : `FAIL (${r.masking.failed.join(', ')})`}` : '';
+          return `${r.regime} seed ${r.seed}: test clean ${percent(r.test.clean)}, FGSM ε=${testEps} ${percent(r.test.fgsm)}${strong}${masking} (${earlier ? 'written before this start' : `${r.seconds.toFixed(0)} s`})`;
+        },
       },
-    });
-    bar.done();
-    wallSeconds = (performance.now() - started) / 1000;
+      log,
+    ));
     surrogateDir = surrogateSha ? join(out, SURROGATE) : undefined;
   } finally {
-    await placed.close();
+    await placement.close();
   }
   const order = (r: RunResult) => names.indexOf(r.regime) * 1e6 + r.seed;
   results.sort((a, b) => order(a) - order(b));
@@ -165,17 +128,15 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
       validationImages: base.validation,
       testImages: dataset.test.count,
       attackImages,
-      transferSurrogate: surrogateDir ? `plain training, these settings, seed ${SURROGATE_SEED} (${rel(surrogateDir)})` : 'none',
+      transferSurrogate: surrogateDir ? `plain training, these settings, seed ${SWEEP_SURROGATE_SEED} (${rel(surrogateDir)})` : 'none',
       data: rel(dataset.source),
-      ...(queueDisplay ? { queue: queueDisplay } : { workers, threadsPerWorker: base.threads || cores }),
+      ...placement.settings,
     },
     regimes: names.map((n) => REGIMES[n]),
     runs: results,
     wallSeconds,
   });
-  writeFileAtomic(join(out, 'report.json'), JSON.stringify(report.json, null, 2) + '\n');
-  writeFileAtomic(join(out, 'report.md'), report.markdown);
-  for (const [file, svg] of Object.entries(report.figures)) writeFileAtomic(join(out, file), svg);
+  writeSweepReport(out, report);
   const tableEnd = report.markdown.indexOf('\nWall time');
   log.result(`${report.markdown.slice(0, tableEnd)}\nWall time ${(wallSeconds / 60).toFixed(1)} min. Report: ${join(out, 'report.md')}\n`, { ...report.json, out });
 }

@@ -6,26 +6,27 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { A3tError, inputError, usageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
 import { percent } from '../../format.js';
 import { sweepReport } from '../../report/sweep.js';
 import { checkJobData, dataPrintOf, jobKey, sweepKey } from '../../sweep/job.js';
 import { parseQueueAddress } from '../../sweep/queue-address.js';
-import { type QueueLink, openQueue } from '../../sweep/queue-link.js';
-import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
+import { openQueue } from '../../sweep/queue-link.js';
+import { placeSweep, runWithProgress, writeSweepReport } from '../../sweep/run-to-report.js';
 import { parseSweepSpec, sweepJobs } from '../../sweep/spec.js';
-import { readSweepMeta, statusLine, statusText, sweepStatus } from '../../sweep/status.js';
+import { readSweepMeta, statusLine, sweepStatus } from '../../sweep/status.js';
 import { openSweepDir } from '../../sweep/sweep-dir.js';
+import { threadsPerWorker } from '../../sweep/threads.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG, QUEUE_FLAG, WORKERS_FLAG, threadsFlag } from '../shared-flags.js';
 import { a3tVersion } from '../version.js';
 
 const FLAGS: Flags = {
-  queue: { kind: 'text', flag: 'queue', placeholder: 'URL', help: 'run on the workers of a queue: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// (TLS); the same command again continues the sweep' },
+  queue: QUEUE_FLAG,
   status: { kind: 'text', flag: 'status', placeholder: 'URL', help: "print where the queue's latest sweep stands, once, and exit" },
-  workers: { kind: 'int', flag: 'workers', placeholder: 'N', min: 1, max: 64, help: 'without --queue: parallel worker processes (default: one per core)' },
-  threads: { kind: 'int', flag: 'threads', placeholder: 'T', min: 0, max: 256, help: 'without --queue: ONNX Runtime threads per worker (default: cores ÷ workers)' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST); queue workers use their own --data' },
+  workers: WORKERS_FLAG,
+  threads: threadsFlag('without --queue: ONNX Runtime threads per worker (default: cores ÷ workers)'),
+  data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/sweep)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory that holds another sweep' },
   ...OUTPUT_FLAGS,
@@ -75,40 +76,30 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   }
   const log = output(p.flags);
   const out = (p.flags.out as string) ?? join('reports', 'sweep');
-  const cores = os.availableParallelism();
-  const workers = Math.min((p.flags.workers as number) ?? cores, jobs.length);
-  const threads = (p.flags.threads as number) ?? (workers > 1 ? Math.max(1, Math.floor(cores / workers)) : 0);
-  let link: QueueLink | undefined;
-  if (p.flags.queue !== undefined) link = await openQueue(parseQueueAddress(p.flags.queue as string), a3tVersion());
+  const workers = Math.min((p.flags.workers as number) ?? os.availableParallelism(), jobs.length);
+  const threads = (p.flags.threads as number) ?? threadsPerWorker(workers);
+  const placement = await placeSweep({ queue: p.flags.queue as string | undefined, workers, threads, dataDir, version: a3tVersion() });
   try {
     const id = sweepKey(jobs.map(jobKey));
     const opened = openSweepDir(out, { id, command: 'sweep', runs: jobs.length }, !!p.flags.force);
-    const where: SweepPlan['where'] = link ? { queue: link } : { local: { workers, threads, dataDir } };
-    log.note(`${jobs.length} runs, ${link ? `on the queue at ${link.address.display}` : `${workers} worker(s) × ${threads || cores} thread(s)`}${opened === 'continued' ? `; continuing the sweep in ${out}` : ''}`);
-    const bar = log.progress('sweep');
-    let finished = 0;
-    const started = performance.now();
-    const results = await runSweep({
-      id,
-      jobs,
-      out,
-      blobs: {},
-      where,
-      onStatus: (s) => bar.update(s.progress, s.total, statusText(s)),
-      onResult: (r, earlier) => {
-        finished++;
-        bar.log(`${r.regime} seed ${r.seed}: test clean ${percent(r.test.clean)}, FGSM ε=${spec.eval.testEps} ${percent(r.test.fgsm)}${earlier ? ' (written before this start)' : ''}`);
-        if (!link) bar.update(finished, jobs.length, `${finished}/${jobs.length} runs`);
+    const { results, wallSeconds } = await runWithProgress(
+      {
+        id,
+        jobs,
+        out,
+        blobs: {},
+        placement,
+        label: 'sweep',
+        what: `${jobs.length} runs`,
+        continued: opened === 'continued',
+        resultLine: (r, earlier) => `${r.regime} seed ${r.seed}: test clean ${percent(r.test.clean)}, FGSM ε=${spec.eval.testEps} ${percent(r.test.fgsm)}${earlier ? ' (written before this start)' : ''}`,
       },
-    });
-    bar.done();
-    const wallSeconds = (performance.now() - started) / 1000;
-    const settings = { spec, ...(link ? { queue: link.address.display } : { workers, threadsPerWorker: threads || cores }) };
-    const report = sweepReport(settings, results, wallSeconds, spec.eval.testEps);
-    writeFileAtomic(join(out, 'report.json'), JSON.stringify(report.json, null, 2) + '\n');
-    writeFileAtomic(join(out, 'report.md'), report.markdown);
+      log,
+    );
+    const report = sweepReport({ spec, ...placement.settings }, results, wallSeconds, spec.eval.testEps);
+    writeSweepReport(out, report);
     log.result(`${report.markdown}Report: ${join(out, 'report.md')}\n`, { ...report.json, out });
   } finally {
-    await link?.close();
+    await placement.close();
   }
 }

@@ -3,7 +3,6 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
-import { compileAccuracy } from '../../train/validation.js';
 import { percent } from '../../format.js';
 import { RUN_FILES, appendJsonLine, checkRunDir, prepareRunDir, writeJson, writeJsonLines } from '../../io/rundir.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -12,19 +11,21 @@ import { metricValue } from '../../objectives/objective.js';
 import { REGIMES, regimeName, regimeSettings } from '../../objectives/regimes.js';
 import { TRAIN_SETTINGS, type TrainConfig, type TrainKey } from '../../settings.js';
 import { checkSizes, dataShape, makeConfig, modelOf } from '../../train/config.js';
+import { fgsmTest } from '../../train/final-test.js';
 import { DivergenceError } from '../../train/guard.js';
 import { type EpochMetrics, type TrainHooks, train } from '../../train/loop.js';
 import { saveModel } from '../../train/saved.js';
 import { type LoadedState, loadState, saveState } from '../../train/state-file.js';
 import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG } from '../shared-flags.js';
 import { REGIME_FLAG, configSettings, trainFlags } from '../train-flags.js';
 
 const FLAGS: Flags = {
   regime: REGIME_FLAG,
   ...trainFlags(),
   testEps: { kind: 'numbers', flag: 'test-eps', placeholder: 'EPS,...', min: 0, max: 1, help: 'FGSM ε list for the final test accuracy (default 0.1)' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
+  data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'run directory (default runs/<regime>-seed<seed>)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing run directory' },
   checkpointEvery: { kind: 'int', flag: 'checkpoint-every', placeholder: 'N', min: 1, max: 100000, help: 'save the resumable state every N epochs (default 1; always after the last)' },
@@ -125,13 +126,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new DivergenceError(`${e.message}; ${kept}`);
   });
   bar.done();
-  const accuracy = await compileAccuracy(result.model.classifier, { threads: config.threads || undefined });
-  const test: Record<string, { clean: number; fgsm: number }> = {};
-  for (const eps of testEps) {
-    const a = await accuracy.evaluate(result.params, data.test, eps);
-    test[String(eps)] = { clean: a.clean, fgsm: a.fgsm };
-  }
-  await accuracy.release();
+  const accuracies = await fgsmTest(result.model.classifier, result.params, data.test, testEps, config.threads);
+  const test = Object.fromEntries(testEps.map((eps, i) => [String(eps), accuracies[i]]));
   saveModel(dir, result.config, result.model, result.params, { regime: name, epochs: config.epochs });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history[result.history.length - 1];

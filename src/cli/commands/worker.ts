@@ -7,15 +7,17 @@ import { parseQueueAddress } from '../../sweep/queue-address.js';
 import { openQueue } from '../../sweep/queue-link.js';
 import { dataPrintOf } from '../../sweep/job.js';
 import { startWorker } from '../../sweep/queue-worker.js';
+import { threadsPerWorker, threadsShown } from '../../sweep/threads.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { DATA_FLAG, threadsFlag } from '../shared-flags.js';
 import { a3tVersion } from '../version.js';
 
 const FLAGS: Flags = {
   queue: { kind: 'text', flag: 'queue', placeholder: 'URL', help: 'the queue: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// (TLS); the password may come from A3T_REDIS_PASSWORD instead' },
   concurrency: { kind: 'int', flag: 'concurrency', placeholder: 'N', min: 1, max: 64, help: 'jobs run at once by this process (default 1)' },
-  threads: { kind: 'int', flag: 'threads', placeholder: 'T', min: 0, max: 256, help: 'ONNX Runtime threads per job (default: cores ÷ concurrency; 0: ONNX Runtime decides)' },
-  data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: "directory of MNIST-format IDX files (default: the bundled MNIST); it must match the coordinator's" },
+  threads: threadsFlag('ONNX Runtime threads per job (default: cores ÷ concurrency, or 0 for one job at a time; 0: ONNX Runtime decides)'),
+  data: DATA_FLAG,
   stallSeconds: { kind: 'number', flag: 'stall-seconds', placeholder: 'S', min: 1, max: 3600, help: "seconds without a sign of life before another worker takes over this worker's job (default 30)" },
   ...OUTPUT_FLAGS,
 };
@@ -26,12 +28,12 @@ export async function workerCommand(argv: string[]): Promise<void> {
   if (p.flags.queue === undefined) throw usageError('--queue URL is required: the queue to take jobs from (e.g. redis://HOST:6379/0)');
   const log = output(p.flags);
   const concurrency = (p.flags.concurrency as number) ?? 1;
-  const threads = (p.flags.threads as number) ?? Math.max(1, Math.floor(os.availableParallelism() / concurrency));
+  const threads = (p.flags.threads as number) ?? threadsPerWorker(concurrency);
   const data = loadDataset(p.flags.data as string | undefined);
   const link = await openQueue(parseQueueAddress(p.flags.queue as string), a3tVersion());
   const name = `${os.hostname()}:${process.pid}`;
   const worker = startWorker({ link, version: a3tVersion(), name, data, dataPrint: dataPrintOf(data), concurrency, threads, stallSeconds: (p.flags.stallSeconds as number) ?? 30, log: (l) => log.note(l) });
-  log.note(`worker ${name} (a3t ${a3tVersion()}) takes jobs from ${link.address.display}: ${concurrency} at a time, ${threads} thread(s) each`);
+  log.note(`worker ${name} (a3t ${a3tVersion()}) takes jobs from ${link.address.display}: ${concurrency} at a time, ${threadsShown(threads)} thread(s) each`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {
