@@ -1,8 +1,9 @@
 // Attacks on a model trained here (real MNIST, AT, 2 epochs on 10k images): every attack stays inside
 // its ε-ball and [0, 1]; stronger attacks never beat weaker ones; restarts only help; runs are
 // reproducible from their key; the suite's worst case is the per-example AND; the masking checks pass
-// on the real model and catch a deliberately gradient-masked copy of it. The attack specs' parser and
-// APGD's checkpoint schedule are checked against AutoAttack's rule.
+// on the real model and catch a deliberately gradient-masked copy of it; every routine attacks a wrapped
+// model through its wrapper. The attack specs' parser and APGD's checkpoint schedule are checked against
+// AutoAttack's rule.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ATTACKS, type AttackOf, type AttackSpec, type GraphAttack, type Routine, parseAttack, parseAttackList } from '../src/attacks/spec.js';
@@ -588,6 +589,47 @@ describe('gradient-masking checks', () => {
     // 'transfer' is not asserted: the AT model resists PGD examples from a 1-epoch plain surrogate about as
     // well as random noise (seen on 256 images: 94.1% vs 94.5% at ε = 0.1, 93.0% vs 94.9% at ε = 0.2).
   });
+});
+
+describe('a wrapped model is attacked through its wrapper', () => {
+  // The wrapper spreads the network's architecture and adds a large constant to class c's logit: it calls
+  // every input c, and no attack within ε can change that, so it is robust exactly on the examples
+  // labelled c. An attack that went around the wrapper (e.g. through the network's dense-first-layer split,
+  // had the copy inherited it) would fool the examples of class c that it fools on the network itself.
+  const wrapped = (m: Model, c: number): Model => ({
+    params: m.params,
+    arch: {
+      ...m.arch,
+      id: `${m.arch.id} + 1000 on class ${c}`,
+      trace: () => {
+        const f = m.arch.trace();
+        const bias = o.constant(Array.from({ length: m.arch.classes }, (_, k) => (k === c ? 1000 : 0)), [1, m.arch.classes]);
+        return (x) => o.add(f(x), bias);
+      },
+    },
+  });
+  const members = ['apgd-ce:steps=10', 'square:steps=200', 'fab-t:restarts=2,steps=20'].map(parseAttack);
+  const cases: Array<[string, AttackSpec, number]> = [
+    ['steps', parseAttack('pgd-10'), 0.3],
+    ['apgd', members[0], 0.3],
+    ['square L∞ (the dense-first-layer form on the network)', members[1], 0.3],
+    ['square L2', parseAttack('square:steps=100,norm=l2'), 3],
+    ['fab (the dense-first-layer form on the network)', members[2], 0.3],
+    ['ensemble', { ...ATTACKS.autoattack, name: 'wrapped ensemble', members }, 0.3],
+  ];
+  for (const [what, spec, eps] of cases)
+    test(`${what}: robust exactly where the wrapper says the label`, async () => {
+      // The most common label of the set: the class whose examples the wrapper keeps.
+      const counts = Array.from({ length: 10 }, (_, k) => small.labels.filter((y) => y === k).length);
+      const c = counts.indexOf(Math.max(...counts));
+      const ofClass = Uint8Array.from(small.labels, (y) => (y === c ? 1 : 0));
+      const through = await smallBench.result(wrapped(model, c), spec, eps);
+      assert.deepEqual(through.robust, ofClass, `${spec.name} at ε ${eps}: fooled the wrapper on examples of class ${c}`);
+      if (spec.routine === 'ensemble') return;
+      // The test can fail: on the network alone, the same attack fools some of those examples.
+      const alone = await smallBench.result(model, spec, eps);
+      assert.ok(alone.robust.some((r, i) => ofClass[i] && !r), `${spec.name} at ε ${eps} fools no example of class ${c} on the network: the test shows nothing`);
+    });
 });
 
 test('overlapping runs of one attack program give what sequential runs give', async () => {
