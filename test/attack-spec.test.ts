@@ -42,6 +42,8 @@ describe('canonical settings', () => {
     assert.equal(canonicalSettings({ ...ATTACKS['pgd-40'], name: 'something else' }), canonicalSettings(ATTACKS['pgd-40']));
     assert.equal(canonicalSettings(parseAttack('pgd-40:norm=l2')), canonicalSettings(inBall(ATTACKS['pgd-40'], 'l2')));
     assert.equal(canonicalSettings(parseAttack('pgd-10:steps=40')), canonicalSettings(ATTACKS['pgd-40']));
+    assert.equal(canonicalSettings({ ...ATTACKS['apgd-ce'], eot: 1 }), canonicalSettings(ATTACKS['apgd-ce']), 'a default written out');
+    assert.equal(canonicalSettings({ ...ATTACKS.square, rescale: false }), canonicalSettings(ATTACKS.square), 'a default written out');
     const renamedMembers = { ...ATTACKS.autoattack, name: 'AA', members: ATTACKS.autoattack.members.map((m) => ({ ...m, name: `${m.name}!` })) };
     assert.equal(canonicalSettings(renamedMembers), canonicalSettings(ATTACKS.autoattack));
   });

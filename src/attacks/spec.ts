@@ -150,15 +150,14 @@ const gradientSettings = {
   },
 };
 
-/** The settings a routine does not take, with the message the parser has always given for them. */
+/** What settings only some routines take must be: the message for a bad value, and for a routine that does not take them. */
 const NOT_FOR: Readonly<Record<string, string>> = {
   step: 'a fraction of ε in (0, 10] (not for APGD or Square, which set their own)',
   momentum: 'a number in [0, 10] (not for APGD or Square)',
   eot: 'an integer from 1 to 1000 (APGD only)',
 };
 
-const gradientRecord = (s: GradientAttackLike, stepSize: number, momentum: number) => ({ norm: s.norm, momentum, restarts: s.restarts, target: s.target, loss: s.loss, name: s.name, routine: s.routine, steps: s.steps, stepSize, randomStart: s.randomStart });
-type GradientAttackLike = GraphAttack;
+const gradientRecord = (s: GraphAttack, stepSize: number, momentum: number) => ({ norm: s.norm, momentum, restarts: s.restarts, target: s.target, loss: s.loss, name: s.name, routine: s.routine, steps: s.steps, stepSize, randomStart: s.randomStart });
 
 /** Per routine: its settings, its budget, its report record. A routine without an entry does not compile. */
 export const ROUTINES: { readonly [R in Routine]: RoutineEntry<AttackOf<R>> } = {
@@ -238,15 +237,20 @@ export function attackKeyTag(spec: AttackSpec): string {
   return spec.name;
 }
 
-/** A stable text of the routine and its settings (keys sorted, members in order): equal for equal attacks whatever their names. */
+/** Settings whose default may be written out or left out: the attack is the same either way. */
+const DEFAULTS: Readonly<Record<string, unknown>> = { eot: 1, rescale: false };
+
+/**
+ * A stable text of the routine and its settings (keys sorted, defaults left out, members in order):
+ * equal for equal attacks whatever their names; stepRule and pinnedNorm are parsing facts, not settings.
+ */
 export function canonicalSettings(spec: AttackSpec): string {
-  const { name: _name, pinnedNorm: _pinned, ...rest } = spec;
-  if ('stepRule' in rest) delete rest.stepRule;
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map((m) => JSON.parse(canonicalSettings(m as AttackSpec)))
-      : v;
-  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sorted(v)])));
+  const { name: _name, pinnedNorm: _pinned, ...settings } = spec;
+  const fields = Object.entries(settings)
+    .filter(([k, v]) => k !== 'stepRule' && v !== undefined && v !== DEFAULTS[k])
+    .map(([k, v]) => [k, k === 'members' ? (v as AttackSpec[]).map((m) => JSON.parse(canonicalSettings(m))) : v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(Object.fromEntries(fields));
 }
 
 /**
