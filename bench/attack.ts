@@ -26,7 +26,9 @@ const EPS = Number(opt('eps', '0.1'));
 const ROUNDS = Number(opt('rounds', '3'));
 const JSON_OUT = opt('json', '');
 const SPEC = parseAttack(opt('attack', 'pgd-40'));
-if (SPEC.routine === 'apgd' || SPEC.norm !== 'linf' || SPEC.target !== 'none') throw new RangeError(`--attack: the PyTorch peer runs L∞ untargeted PGD and Square, not ${SPEC.name}`);
+if ((SPEC.routine !== 'steps' && SPEC.routine !== 'square') || SPEC.norm !== 'linf' || (SPEC.routine === 'steps' && SPEC.target !== 'none')) throw new RangeError(`--attack: the PyTorch peer runs L∞ untargeted PGD and Square, not ${SPEC.name}`);
+/** Steps, or Square's queries. */
+const BUDGET = SPEC.routine === 'square' ? SPEC.queries : SPEC.steps;
 const log = (s: string) => process.stderr.write(`[bench:attack] ${s}\n`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,7 +88,7 @@ async function main() {
   let engine = '';
   let torchSkipped = '';
   try {
-    const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: SPEC.steps, stepSize: SPEC.stepSize, routine: SPEC.routine };
+    const job = { widths, slope, count: COUNT, rows: ROWS, eps: EPS, steps: BUDGET, stepSize: SPEC.routine === 'steps' ? SPEC.stepSize : 0, routine: SPEC.routine };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
     writeFileSync(join(dir, 'params.f32'), trained.params.classifier);
     writeFileSync(join(dir, 'images.f32'), imagesOf(test));
@@ -116,7 +118,7 @@ async function main() {
   const side = (rounds: Round[]) => {
     const seconds = median(rounds.map((r) => r.seconds));
     // Square stops querying an example once it is fooled: its steps per second count the budget, not the queries made.
-    return { seconds, examplesPerSecond: COUNT / seconds, iterationsPerSecond: (COUNT * SPEC.steps) / seconds, robust: median(rounds.map((r) => r.robust)) };
+    return { seconds, examplesPerSecond: COUNT / seconds, iterationsPerSecond: (COUNT * BUDGET) / seconds, robust: median(rounds.map((r) => r.robust)) };
   };
   const a = side(ours);
   const t = torch.length ? side(torch) : null;

@@ -29,11 +29,30 @@ export { type GroupSpec, type MetricInfo, type Objective, type ObjectiveGraph, t
 export { type AdversarialOptions, DISCRIMINATOR_METRICS, adversarial } from './objectives/adversarial.js';
 export { type TradesOptions, trades } from './objectives/trades.js';
 export { REGIMES, type Regime, regimeSettings } from './objectives/regimes.js';
-export { ATTACKS, type AttackSpec, type TargetMode, attackPoint, parseAttack, parseAttackList, withNorm } from './attacks/spec.js';
+export {
+  ATTACKS,
+  type ApgdAttack,
+  type AttackOf,
+  type AttackSpec,
+  type EnsembleAttack,
+  type FabAttack,
+  type GraphAttack,
+  type Routine,
+  type SquareAttack,
+  type StepsAttack,
+  type TargetMode,
+  attackPoint,
+  canonicalSettings,
+  inBall,
+  parseAttack,
+  parseAttackList,
+  reportRecord,
+  withNorm,
+} from './attacks/spec.js';
 export { type StepRule, gradientSteps } from './attacks/steps.js';
 export { apgd, apgdCheckpoints } from './attacks/apgd.js';
 export { L2, LINF, NORMS, type Norm, type NormName } from './attacks/norms.js';
-export { type Architecture, type Model, importedModel, maskedModel, networkArchitecture, networkModel, noisyModel } from './eval/model.js';
+export { type Architecture, type Model, denseFirstOf, importedModel, maskedModel, networkArchitecture, networkModel, noisyModel, offerDenseFirst } from './eval/model.js';
 export { type AttackProgram, type AttackResult, type Radius, compileAttack } from './eval/attack-runner.js';
 export { type MinNormReport, minimumNorms } from './eval/min-norm.js';
 export { AttackBench, type AttackCurve, type RobustnessReport, robustness } from './eval/robustness.js';

@@ -1,11 +1,12 @@
 // Attacks on a model trained here (real MNIST, AT, 2 epochs on 10k images): every attack stays inside
 // its ε-ball and [0, 1]; stronger attacks never beat weaker ones; restarts only help; runs are
 // reproducible from their key; the suite's worst case is the per-example AND; the masking checks pass
-// on the real model and catch a deliberately gradient-masked copy of it. The attack specs' parser and
-// APGD's checkpoint schedule are checked against AutoAttack's rule.
+// on the real model and catch a deliberately gradient-masked copy of it; every routine attacks a wrapped
+// model through its wrapper. The attack specs' parser and APGD's checkpoint schedule are checked against
+// AutoAttack's rule.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ATTACKS, type AttackSpec, parseAttack, parseAttackList } from '../src/attacks/spec.js';
+import { ATTACKS, type AttackOf, type AttackSpec, type GraphAttack, type Routine, parseAttack, parseAttackList } from '../src/attacks/spec.js';
 import { A3tError } from '../src/errors.js';
 import { apgdCheckpoints } from '../src/attacks/apgd.js';
 import { squareFraction, squareSide } from '../src/attacks/square.js';
@@ -21,7 +22,7 @@ import { evaluate } from '../src/engine/reference.js';
 import { type AttackProgram, compileAttack } from '../src/eval/attack-runner.js';
 import { type MaskingReport, maskingChecks } from '../src/eval/masking.js';
 import { lowerMedian, minimumNorms } from '../src/eval/min-norm.js';
-import { type Model, maskedModel, networkModel, noisyModel } from '../src/eval/model.js';
+import { type Model, denseFirstOf, maskedModel, networkModel, noisyModel } from '../src/eval/model.js';
 import { compileLogits, correctness, mean } from '../src/eval/predict.js';
 import { compileAccuracy } from '../src/train/validation.js';
 import { AttackBench, type RobustnessReport, cleanCorrect, robustness } from '../src/eval/robustness.js';
@@ -49,6 +50,13 @@ let smallClean: number;
 let bench: AttackBench;
 let smallBench: AttackBench;
 const programs: AttackProgram[] = [];
+
+/** The spec as its routine's type (failing if it is another routine's). */
+function as<R extends Routine>(spec: AttackSpec, routine: R): AttackOf<R> {
+  assert.equal(spec.routine, routine, spec.name);
+  return spec as AttackOf<R>;
+}
+const graph = (spec: AttackSpec): GraphAttack => (spec.routine === 'apgd' ? as(spec, 'apgd') : as(spec, 'steps'));
 
 async function compiled(m: Model, spec: AttackSpec): Promise<AttackProgram> {
   const p = await compileAttack(m.arch, spec, { threads: THREADS });
@@ -256,14 +264,14 @@ describe('Square (score-based)', () => {
 
   test("on a dense first layer, updating x·W from the window's rows finds what the whole forward pass finds", async (t) => {
     // The same model without its dense-first form runs every candidate through the whole network.
-    const whole: Model = { params: model.params, arch: { ...model.arch, traceDenseFirst: undefined, id: `${model.arch.id} whole` } };
+    const whole: Model = { params: model.params, arch: { ...model.arch, id: `${model.arch.id} whole` } };
     const spec = parseAttack('square:steps=600');
     const fast = await (await compiled(model, spec)).run(model, small, 0.2, keyFromSeed(8));
     const slow = await (await compiled(whole, spec)).run(whole, small, 0.2, keyFromSeed(8));
     let differ = 0;
     for (let i = 0; i < SMALL; i++) differ += +(fast.robust[i] !== slow.robust[i]);
     t.diagnostic(`Square-600 at ε 0.2: ${pct(fast.accuracy)} with the band updates, ${pct(slow.accuracy)} whole; ${differ} of ${SMALL} flags differ`);
-    assert.ok(model.arch.traceDenseFirst, 'the MLP offers its dense first layer');
+    assert.ok(denseFirstOf(model.arch), 'the MLP offers its dense first layer');
     assert.ok(differ <= 2, `${differ} examples differ`);
   });
 
@@ -275,7 +283,7 @@ describe('Square (score-based)', () => {
     // SquareAttack's default rescales it to the budget: for 5,000 queries p_init/2 after 5, ... /512 after 4,000.
     const rescaled = (it: number) => 0.8 / squareFraction(it, 0.8, 5000);
     assert.deepEqual([0, 5, 6, 25, 26, 100, 101, 250, 251, 500, 501, 1000, 1001, 2000, 2001, 3000, 3001, 4000, 4001, 4999].map(rescaled), [1, 1, 2, 2, 4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128, 256, 256, 512, 512]);
-    assert.equal(parseAttack('square:steps=1000').rescale, true);
+    assert.equal(as(parseAttack('square:steps=1000'), 'square').rescale, true);
     assert.equal(ATTACKS.square.rescale, undefined);
     // √(p · 784) rounded: 25 pixels a side at the start (p = 0.8), 2 at query 4,999 (p = 0.8/128).
     assert.equal(squareSide(0, 0.8, [1, 28, 28]), 25);
@@ -375,7 +383,7 @@ describe('FAB-T (minimum norm)', () => {
     });
 
   test("on a dense first layer, mixing the clean and stepped points' x·W finds what the whole forward pass finds", async (t) => {
-    const whole: Model = { params: model.params, arch: { ...model.arch, traceDenseFirst: undefined, id: `${model.arch.id} whole` } };
+    const whole: Model = { params: model.params, arch: { ...model.arch, id: `${model.arch.id} whole` } };
     const spec = parseAttack('fab-t:restarts=2');
     const fast = await (await compiled(model, spec)).run(model, small, 0.15, keyFromSeed(0));
     const slow = await (await compiled(whole, spec)).run(whole, small, 0.15, keyFromSeed(0));
@@ -387,7 +395,7 @@ describe('FAB-T (minimum norm)', () => {
       far += +(a !== b && !(Math.abs(a - b) <= 1e-3 * Math.max(a, b)));
     }
     t.diagnostic(`FAB-T (2 targets) at ε 0.15: ${pct(fast.accuracy)} mixed, ${pct(slow.accuracy)} whole; ${differ} of ${SMALL} flags and ${far} minimal norms (beyond 0.1%) differ`);
-    assert.ok(model.arch.traceDenseFirst, 'the MLP offers its dense first layer');
+    assert.ok(denseFirstOf(model.arch), 'the MLP offers its dense first layer');
     assert.ok(differ <= 1 && far <= 3, `${differ} flags, ${far} norms differ`);
   });
 
@@ -484,8 +492,8 @@ describe('an ensemble as AutoAttack runs it', () => {
   });
 
   test("'autoattack' is AutoAttack's standard four and takes no settings but the norm", () => {
-    assert.deepEqual(ATTACKS.autoattack.members!.map((m) => m.name), ['APGD-CE', 'APGD-T', 'FAB-T', 'Square-5000']);
-    assert.deepEqual(parseAttack('autoattack').members, ATTACKS.autoattack.members);
+    assert.deepEqual(ATTACKS.autoattack.members.map((m) => m.name), ['APGD-CE', 'APGD-T', 'FAB-T', 'Square-5000']);
+    assert.deepEqual(as(parseAttack('autoattack'), 'ensemble').members, ATTACKS.autoattack.members);
     assert.throws(() => parseAttack('autoattack:steps=3'), /AutoAttack takes only norm=linf\|l2/);
   });
 });
@@ -496,7 +504,7 @@ describe('expectation over transformation (models random at inference)', () => {
     const marked: Model = { params: model.params, arch: { ...model.arch, id: `${model.arch.id} marked random`, random: true } };
     const spec = parseAttack('apgd-ce:steps=20');
     const one = await (await compiled(model, spec)).run(model, small, 0.15, keyFromSeed(4));
-    const four = await (await compiled(marked, { ...spec, eot: 4 })).run(marked, small, 0.15, keyFromSeed(4));
+    const four = await (await compiled(marked, { ...as(spec, 'apgd'), eot: 4 })).run(marked, small, 0.15, keyFromSeed(4));
     assert.deepEqual(four.robust, one.robust);
     // Products over a 4× taller batch may round differently, so points may drift by rounding, not more.
     let differ = 0;
@@ -515,16 +523,16 @@ describe('expectation over transformation (models random at inference)', () => {
     const noisy = noisyModel(model, 0.3);
     const single = await smallBench.result(noisy, parseAttack('apgd-ce:steps=20'), 0.1);
     const eot = await smallBench.result(noisy, parseAttack('apgd-ce:steps=20,eot=16'), 0.1);
-    const both = await smallBench.result(noisy, ATTACKS['autoattack-rand'].members![1], 0.1);
+    const both = await smallBench.result(noisy, ATTACKS['autoattack-rand'].members[1], 0.1);
     t.diagnostic(`noise σ 0.3, ε 0.1: APGD-CE one draw ${pct(single.accuracy)}, EOT-16 ${pct(eot.accuracy)}; APGD-DLR EOT-20 ${pct(both.accuracy)}`);
     assert.ok(eot.accuracy <= single.accuracy + 1 / SMALL, `EOT-16 ${pct(eot.accuracy)} vs one draw ${pct(single.accuracy)}`);
     assert.ok(both.accuracy < smallClean);
   });
 
   test("'autoattack-rand' is AutoAttack's version for random models: APGD-CE and APGD-DLR with 20 draws", () => {
-    const m = ATTACKS['autoattack-rand'].members!;
+    const m = ATTACKS['autoattack-rand'].members.map((a) => as(a, 'apgd'));
     assert.deepEqual(m.map((a) => [a.routine, a.loss, a.target, a.eot, a.restarts, a.steps]), [['apgd', 'ce', 'none', 20, 1, 100], ['apgd', 'dlr', 'none', 20, 1, 100]]);
-    assert.deepEqual(parseAttack('autoattack:norm=l2').members!.map((a) => a.norm), ['l2', 'l2', 'l2', 'l2']);
+    assert.deepEqual(as(parseAttack('autoattack:norm=l2'), 'ensemble').members.map((a) => a.norm), ['l2', 'l2', 'l2', 'l2']);
     assert.throws(() => parseAttack('pgd-40:eot=4'), /APGD only/);
   });
 });
@@ -583,6 +591,47 @@ describe('gradient-masking checks', () => {
   });
 });
 
+describe('a wrapped model is attacked through its wrapper', () => {
+  // The wrapper spreads the network's architecture and adds a large constant to class c's logit: it calls
+  // every input c, and no attack within ε can change that, so it is robust exactly on the examples
+  // labelled c. An attack that went around the wrapper (e.g. through the network's dense-first-layer split,
+  // had the copy inherited it) would fool the examples of class c that it fools on the network itself.
+  const wrapped = (m: Model, c: number): Model => ({
+    params: m.params,
+    arch: {
+      ...m.arch,
+      id: `${m.arch.id} + 1000 on class ${c}`,
+      trace: () => {
+        const f = m.arch.trace();
+        const bias = o.constant(Array.from({ length: m.arch.classes }, (_, k) => (k === c ? 1000 : 0)), [1, m.arch.classes]);
+        return (x) => o.add(f(x), bias);
+      },
+    },
+  });
+  const members = ['apgd-ce:steps=10', 'square:steps=200', 'fab-t:restarts=2,steps=20'].map(parseAttack);
+  const cases: Array<[string, AttackSpec, number]> = [
+    ['steps', parseAttack('pgd-10'), 0.3],
+    ['apgd', members[0], 0.3],
+    ['square L∞ (the dense-first-layer form on the network)', members[1], 0.3],
+    ['square L2', parseAttack('square:steps=100,norm=l2'), 3],
+    ['fab (the dense-first-layer form on the network)', members[2], 0.3],
+    ['ensemble', { ...ATTACKS.autoattack, name: 'wrapped ensemble', members }, 0.3],
+  ];
+  for (const [what, spec, eps] of cases)
+    test(`${what}: robust exactly where the wrapper says the label`, async () => {
+      // The most common label of the set: the class whose examples the wrapper keeps.
+      const counts = Array.from({ length: 10 }, (_, k) => small.labels.filter((y) => y === k).length);
+      const c = counts.indexOf(Math.max(...counts));
+      const ofClass = Uint8Array.from(small.labels, (y) => (y === c ? 1 : 0));
+      const through = await smallBench.result(wrapped(model, c), spec, eps);
+      assert.deepEqual(through.robust, ofClass, `${spec.name} at ε ${eps}: fooled the wrapper on examples of class ${c}`);
+      if (spec.routine === 'ensemble') return;
+      // The test can fail: on the network alone, the same attack fools some of those examples.
+      const alone = await smallBench.result(model, spec, eps);
+      assert.ok(alone.robust.some((r, i) => ofClass[i] && !r), `${spec.name} at ε ${eps} fools no example of class ${c} on the network: the test shows nothing`);
+    });
+});
+
 test('overlapping runs of one attack program give what sequential runs give', async () => {
   // rows 64: four chunks of 64 over 256 images, so the two runs interleave chunk by chunk.
   const prog = await compileAttack(model.arch, ATTACKS['pgd-10'], { threads: THREADS, rows: 64 });
@@ -626,7 +675,7 @@ describe('APGD on a masked model', () => {
 describe('parseAttack and the APGD schedule', () => {
   test('parseAttackList: a key=value piece continues the attack before it', () => {
     const list = parseAttackList('fgsm, pgd-40:norm=l2,restarts=2,apgd-ce:steps=10,mim');
-    assert.deepEqual(list.map((a) => [a.name, a.norm, a.restarts, a.steps]), [
+    assert.deepEqual(list.map(graph).map((a) => [a.name, a.norm, a.restarts, a.steps]), [
       ['FGSM', 'linf', 1, 1],
       ['PGD-40 (norm=l2, restarts=2)', 'l2', 2, 40],
       ['APGD-CE (steps=10)', 'linf', 1, 10],
@@ -657,24 +706,24 @@ describe('parseAttack and the APGD schedule', () => {
   });
 
   test('presets and overrides', () => {
-    const p7 = parseAttack('pgd-7');
+    const p7 = as(parseAttack('pgd-7'), 'steps');
     assert.equal(p7.steps, 7);
     assert.equal(p7.stepSize, 2.5 / 7);
     assert.equal(p7.name, 'PGD-7');
     assert.equal(p7.randomStart, true);
     assert.deepEqual(parseAttack('pgd-40'), ATTACKS['pgd-40']);
     assert.deepEqual(parseAttack(' FGSM '), ATTACKS.fgsm);
-    const l2 = parseAttack('pgd-40:norm=l2,restarts=2,steps=20');
+    const l2 = as(parseAttack('pgd-40:norm=l2,restarts=2,steps=20'), 'steps');
     assert.equal(l2.norm, 'l2');
     assert.equal(l2.restarts, 2);
     assert.equal(l2.steps, 20);
     assert.equal(l2.stepSize, 2.5 / 20);
-    assert.equal(parseAttack('bim:steps=20').stepSize, 0.25, 'only PGD rescales its step with the step count');
+    assert.equal(as(parseAttack('bim:steps=20'), 'steps').stepSize, 0.25, 'only PGD rescales its step with the step count');
     // An explicit step wins over PGD's 2.5/steps, in either order.
-    assert.equal(parseAttack('pgd-40:step=0.1,steps=20').stepSize, 0.1);
-    assert.equal(parseAttack('pgd-40:steps=20,step=0.1').stepSize, 0.1);
-    assert.equal(parseAttack('apgd-t').restarts, 9);
-    assert.equal(parseAttack('pgd-40:target=none').loss, 'ce');
+    assert.equal(as(parseAttack('pgd-40:step=0.1,steps=20'), 'steps').stepSize, 0.1);
+    assert.equal(as(parseAttack('pgd-40:steps=20,step=0.1'), 'steps').stepSize, 0.1);
+    assert.equal(as(parseAttack('apgd-t'), 'apgd').restarts, 9);
+    assert.equal(as(parseAttack('pgd-40:target=none'), 'steps').loss, 'ce');
     // Names say the step count: in the name's number where it has one, else in the settings.
     assert.equal(parseAttack('pgd-40:steps=20,norm=l2').name, 'PGD-20 (norm=l2)');
     assert.equal(parseAttack('bim:steps=20').name, 'BIM-20');

@@ -1,19 +1,19 @@
 // An ensemble of attacks as AutoAttack runs its standard one: each attack only on the examples every
 // attack before it left standing, under their original ids (so each example meets the same random
 // numbers as when that attack runs alone), and an example is robust only if it withstood them all.
-import type { AttackSpec } from '../attacks/spec.js';
+// Its members are compiled by the compiler it is given (the dispatcher's), so it imports no other runner.
+import type { EnsembleAttack } from '../attacks/spec.js';
 import type { Split } from '../data/dataset.js';
 import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
-import { type AttackProgram, type MemberRun, compileAttack, radiusPerRow } from './attack-runner.js';
+import { type AttackCompiler, type AttackProgram, type MemberRun, type RunnerOptions, radiusPerRow, standingRows } from './attack-program.js';
 import type { Architecture } from './model.js';
 import { mean } from './predict.js';
 
-export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
-  const members = spec.members ?? [];
-  if (!members.length) throw usageError(`${spec.name}: an ensemble needs at least one attack`);
+export async function compileEnsemble(arch: Architecture, spec: EnsembleAttack, opts: RunnerOptions, compileMember: AttackCompiler): Promise<AttackProgram> {
+  if (!spec.members.length) throw usageError(`${spec.name}: an ensemble needs at least one attack`);
   const programs: AttackProgram[] = [];
-  for (const m of members) programs.push(await compileAttack(arch, m, opts));
+  for (const m of spec.members) programs.push(await compileMember(arch, m, opts));
   return {
     spec,
     async run(model, data: Split, eps, key, ids) {
@@ -27,7 +27,7 @@ export async function compileEnsemble(arch: Architecture, spec: AttackSpec, opts
       const runs: MemberRun[] = [];
       // At ε = 0 no attack moves a point: the first member's answer (the clean one) is final.
       for (const p of radius.every((e) => e === 0) ? programs.slice(0, 1) : programs) {
-        const rows = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
+        const rows = standingRows(standing);
         if (!rows.length) break;
         const all = rows.length === n;
         const t0 = performance.now();

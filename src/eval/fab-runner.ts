@@ -1,12 +1,12 @@
-// FAB-T run over a dataset, as AutoAttack runs it: for the 2nd, 3rd, ... most likely class in turn (one
-// per "restart"), 100 FAB iterations on the examples still standing; an example falls when FAB finds a
+// FAB-T run over a dataset, as AutoAttack runs it: for the 2nd, 3rd, ... most likely class in turn (its
+// `targets`), 100 FAB iterations on the examples still standing; an example falls when FAB finds a
 // misclassified point within ε. Each iteration is one compiled run — the last step's point checked
 // (misclassified? its norm), pulled back by β where it was, and z_t − z_y with its input gradient at the
 // result — and the two projections of each example's step in TypeScript (fab-steps.ts). With step workers
 // a chunk runs as two lanes: while one lane's graph runs, the other lane's rows are stepped.
 import { FAB } from '../attacks/fab.js';
 import { NORMS } from '../attacks/norms.js';
-import type { AttackSpec } from '../attacks/spec.js';
+import type { FabAttack } from '../attacks/spec.js';
 import type { Split } from '../data/dataset.js';
 import { floatRows } from '../data/selection.js';
 import { grad } from '../engine/grad.js';
@@ -14,29 +14,28 @@ import * as o from '../engine/ops.js';
 import { type Program, compile } from '../engine/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { usageError } from '../errors.js';
-import { type AttackProgram, radiusPerRow } from './attack-runner.js';
+import { type AttackProgram, DEFAULT_ROWS, type RunnerOptions, checkFeatures, programCache, radiusPerRow, standingRows } from './attack-program.js';
 import { type FabRows, fabStepper } from './fab-steps.js';
-import type { Architecture, Model } from './model.js';
+import { type Architecture, type Model, denseFirstOf } from './model.js';
 import { argmaxRow, batchBucket, compileLogits, mean, rankedClass } from './predict.js';
 
-export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
-  if (spec.target !== 'ranked') throw usageError(`${spec.name}: FAB runs targeted at the classes ranked 2nd, 3rd, ... (target=ranked)`);
-  if (spec.restarts > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} target classes, got ${spec.restarts}`);
+export async function compileFab(arch: Architecture, spec: FabAttack, opts: RunnerOptions = {}): Promise<AttackProgram> {
+  if (spec.targets > arch.classes - 1) throw usageError(`${spec.name}: at most ${arch.classes - 1} target classes, got ${spec.targets}`);
   const f = arch.inputs;
   const k = arch.classes;
   const norm = NORMS[spec.norm];
-  const rows = opts.rows ?? 500;
+  const rows = opts.rows ?? DEFAULT_ROWS;
   const stepper = await fabStepper(opts.threads);
   // ONNX Runtime gets the threads the step workers leave (they overlap: see fab-steps-node.ts).
   const threads = stepper.workers && stepper.threads ? stepper.threads - stepper.workers : opts.threads;
-  const programs = new Map<number, Promise<Program>>();
+  const programs = programCache<string>();
   // On a dense first layer (x·W + b) the pulled-back point's x·W is the mix of the clean and the stepped
   // point's, so each iteration runs the first layer once instead of twice (its largest product; the clean
   // point's x·W is computed once per chunk): same function, rounded differently.
-  const dense = arch.traceDenseFirst !== undefined;
-  const iterationFor = (batch: number) => {
-    let p = programs.get(batch);
-    if (!p) {
+  // The architecture's own split, if it made one (a wrapper has none unless it opts in).
+  const denseFirst = denseFirstOf(arch);
+  const iterationFor = (batch: number) =>
+    programs.get(`iteration ${batch}`, () => {
       const x0 = o.input('x0', [batch, f]);
       const stepped = o.input('stepped', [batch, f]);
       const y = o.input('y', [batch], 'int64');
@@ -47,8 +46,8 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       let wrong: Tensor;
       let df: Tensor;
       let dg: Tensor;
-      if (dense) {
-        const layer = arch.traceDenseFirst!();
+      if (denseFirst) {
+        const layer = denseFirst();
         const h0 = o.input('h0', [batch, layer.weight.shape[1]]);
         const hs = o.matmul(stepped, layer.weight, {}, layer.bias);
         wrong = isWrong(layer.rest(hs));
@@ -63,20 +62,14 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
         dg = grad(o.reduceSum(df), [x1])[0];
       }
       const outputs = { wrong: o.cast(wrong, 'float32'), size: norm.size(o.sub(stepped, x0)), x1: o.where(wrong, pulled(x0, stepped), stepped), df, dg };
-      programs.set(batch, (p = compile({ outputs, threads })));
-    }
-    return p;
-  };
+      return compile({ outputs, threads });
+    });
   /** x·W + b of the clean points, for the dense form. */
-  const firstLayers = new Map<number, Promise<Program>>();
-  const firstLayerFor = (batch: number) => {
-    let p = firstLayers.get(batch);
-    if (!p) {
-      const layer = arch.traceDenseFirst!();
-      firstLayers.set(batch, (p = compile({ outputs: { h: o.matmul(o.input('x', [batch, f]), layer.weight, {}, layer.bias) }, threads })));
-    }
-    return p;
-  };
+  const firstLayerFor = (batch: number) =>
+    programs.get(`first layer ${batch}`, () => {
+      const layer = denseFirst!();
+      return compile({ outputs: { h: o.matmul(o.input('x', [batch, f]), layer.weight, {}, layer.bias) }, threads });
+    });
   const logits = await compileLogits(arch, opts);
   /** One lane of a chunk: its rows (ids into the data), their clean points, current and best points, and its program. */
   interface Lane {
@@ -105,7 +98,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       target[j] = BigInt(rankedClass(clean, i, k, r + 1));
     });
     let h0: Float32Array | undefined;
-    if (dense) {
+    if (denseFirst) {
       const first = await firstLayerFor(batch);
       // Only the parameter inputs the first layer reads (a later layer's running statistics are not).
       const params = Object.entries(model.params).filter(([name]) => first.feeds.some((i) => i.name === name));
@@ -119,7 +112,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
   return {
     spec,
     async run(model, data: Split, eps) {
-      if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
+      checkFeatures(spec, arch, data);
       const n = data.count;
       const radius = radiusPerRow(spec, eps, n, f);
       const x = floatRows(data, 0, n);
@@ -128,15 +121,15 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       const adversarial = Float32Array.from(x);
       // A misclassified clean point needs no perturbation.
       const minNorm = Float32Array.from(standing, (s) => (s ? Infinity : 0));
-      for (let r = 0; r < spec.restarts; r++) {
-        const todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
+      for (let r = 0; r < spec.targets; r++) {
+        const todo = standingRows(standing);
         for (let at = 0; at < todo.length; at += rows) {
           const chunk = todo.slice(at, at + rows);
           // With step workers, the chunk runs as two lanes: one lane's graph runs while the other's rows are stepped.
           const half = stepper.workers && chunk.length > 1 ? Math.ceil(chunk.length / 2) : chunk.length;
           const lanes: Lane[] = [];
           for (let from = 0; from < chunk.length; from += half) lanes.push(await laneOf(model, chunk.slice(from, from + half), x, clean, data.labels, r));
-          for (let it = 0; it <= spec.steps; it++)
+          for (let it = 0; it <= spec.iterations; it++)
             for (const lane of lanes) {
               const { m, rowsOf, stepped } = lane;
               // This lane's last step (begun while the other lane's graph ran) is done: its points are next.
@@ -151,7 +144,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
                   lane.res[j] = size[j];
                   lane.best.set(stepped.subarray(j * f, (j + 1) * f), j * f);
                 }
-              if (it === spec.steps) continue;
+              if (it === spec.iterations) continue;
               rowsOf.x1.set(out.x1 as Float32Array);
               rowsOf.df.set(out.df as Float32Array);
               rowsOf.dg.set(out.dg as Float32Array);
@@ -170,7 +163,7 @@ export async function compileFab(arch: Architecture, spec: AttackSpec, opts: { t
       return { robust: standing, adversarial, accuracy: mean(standing), minNorm };
     },
     async release() {
-      for (const p of [...programs.values(), ...firstLayers.values()]) await (await p).release();
+      await programs.release();
       await logits.release();
     },
   };

@@ -123,7 +123,7 @@ export async function maskingChecks(model: Model, bench: AttackBench, opts: Mask
 
   // A score-based attack needs no gradient: when it beats the gradient attacks, their gradients misled them.
   const queries = opts.squareQueries ?? 1000;
-  const square: AttackSpec = { ...ATTACKS.square, steps: queries, rescale: true, name: `Square-${queries}` };
+  const square: AttackSpec = { ...ATTACKS.square, queries, rescale: true, name: `Square-${queries}` };
   const scoreBased = (await bench.result(model, square, eps)).accuracy;
   const bestGradient = Math.min(...Object.values(iterative));
   checks.push({

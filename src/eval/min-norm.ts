@@ -2,7 +2,7 @@
 // misclassified point — from minimum-norm attacks (FAB) directly, and by bisection with the suite's
 // fixed-ε attacks between the largest grid ε where every attack failed and the smallest where one
 // succeeded — and the robust accuracy as a function of ε that follows from it.
-import type { AttackSpec } from '../attacks/spec.js';
+import { type AttackSpec, isMinimumNorm, reportsMinimalNorms } from '../attacks/spec.js';
 import type { Model } from './model.js';
 import type { AttackBench, RobustnessReport } from './robustness.js';
 
@@ -38,8 +38,8 @@ export async function minimumNorms(model: Model, bench: AttackBench, suite: Robu
   const n = bench.data.count;
   const clean = await bench.clean(model);
   const grid = [...suite.epsilons].sort((a, b) => a - b);
-  const fixed = opts.attacks.filter((a) => a.routine !== 'fab');
-  const direct = opts.attacks.filter((a) => a.routine === 'fab' || a.members?.some((m) => m.routine === 'fab'));
+  const fixed = opts.attacks.filter((a) => !isMinimumNorm(a));
+  const direct = opts.attacks.filter(reportsMinimalNorms);
   // Brackets from the grid: lo where every attack failed, hi (the smallest such ε) where one succeeded.
   // Float64: a grid ε stored as float32 would round above itself and count its examples as robust there.
   const lo = new Float64Array(n);

@@ -20,12 +20,26 @@ export interface Architecture {
   random?: boolean;
   /** Declares the parameter inputs (once per graph) and returns the logits function over them (rows [batch, inputs]). */
   trace(): (x: Tensor) => Tensor;
-  /**
-   * Where the first layer is dense (x·W + b on the rows): like trace, but W [inputs, units], b and the rest
-   * of the network (from W's output to logits) apart, so a change of a few pixels can update x·W cheaply.
-   * Trap: a wrapper that changes the logits (maskedModel, noisyModel) must drop it, or attacks bypass it.
-   */
-  traceDenseFirst?(): DenseFirst;
+}
+
+/**
+ * Dense-first-layer splits, by the architecture object that made them: like trace, but W [inputs, units],
+ * b and the rest of the network (from W's output to logits) apart, so a change of a few pixels can update
+ * x·W cheaply (L∞ Square, FAB). Kept off the object on purpose: a wrapper made by spreading an
+ * architecture ({ ...arch, trace: wrapped }) is another object and gets none, so attacks go through its
+ * logits; one that keeps the network's logits may opt in with offerDenseFirst.
+ */
+const DENSE_FIRST = new WeakMap<Architecture, () => DenseFirst>();
+
+/** The split `arch` itself offers (never one inherited by copying), if any. */
+export function denseFirstOf(arch: Architecture): (() => DenseFirst) | undefined {
+  return DENSE_FIRST.get(arch);
+}
+
+/** Registers `split` as `arch`'s dense-first-layer form: it must compute exactly what arch.trace() does. */
+export function offerDenseFirst<A extends Architecture>(arch: A, split: () => DenseFirst): A {
+  DENSE_FIRST.set(arch, split);
+  return arch;
 }
 
 
@@ -40,7 +54,7 @@ export function networkArchitecture(spec: NetworkSpec): Architecture {
   const net = network(spec);
   const weights = () => ({ params: paramGroup('classifier', net.params).views, stats: net.stats.length ? paramGroup('stats', net.stats).views : undefined });
   const first = spec.layers[0];
-  return {
+  const arch: Architecture = {
     inputs: net.features,
     classes: net.classes,
     image: spec.input.length === 3 ? [spec.input[0], spec.input[1], spec.input[2]] : undefined,
@@ -49,15 +63,12 @@ export function networkArchitecture(spec: NetworkSpec): Architecture {
       const w = weights();
       return (x) => net.logits(w, x);
     },
-    ...(first?.type === 'dense' && spec.input.length === 1
-      ? {
-          traceDenseFirst(): DenseFirst {
-            const w = weights();
-            return { weight: w.params[`${first.name}.w`], bias: w.params[`${first.name}.b`], rest: (h) => net.fromLayer(w, h, 1) };
-          },
-        }
-      : {}),
   };
+  if (first?.type !== 'dense' || spec.input.length !== 1) return arch;
+  return offerDenseFirst(arch, () => {
+    const w = weights();
+    return { weight: w.params[`${first.name}.w`], bias: w.params[`${first.name}.b`], rest: (h) => net.fromLayer(w, h, 1) };
+  });
 }
 
 /** A trained network as attacks see it: the classifier's values and its running statistics (never the discriminator's). */
@@ -80,7 +91,7 @@ export function maskedModel(m: Model, scale = 1e4): Model {
   const arch = m.arch;
   return {
     params: m.params,
-    arch: { ...arch, traceDenseFirst: undefined, id: `${arch.id} masked ×${scale}`, trace: () => {
+    arch: { ...arch, id: `${arch.id} masked ×${scale}`, trace: () => {
       const f = arch.trace();
       return (x) => o.mul(o.softmax(f(x), 1), scale);
     } },
@@ -102,7 +113,7 @@ export function noisyModel(m: Model, sigma: number): Model {
   const arch = m.arch;
   return {
     params: m.params,
-    arch: { ...arch, traceDenseFirst: undefined, random: true, id: `${arch.id} input noise σ=${sigma}`, trace: () => {
+    arch: { ...arch, random: true, id: `${arch.id} input noise σ=${sigma}`, trace: () => {
       const f = arch.trace();
       let seed = 0;
       return (x) => f(o.add(x, o.mul(o.randomNormalLike(x, ++seed), sigma)));

@@ -1,8 +1,9 @@
 // Robust accuracy of a model under a suite of attacks over a grid of ε, and the per-example worst case
 // over the suite: an example counts as robust at ε only if every attack fails on it.
-import type { AttackSpec } from '../attacks/spec.js';
+import { type AttackSpec, attackKeyTag } from '../attacks/spec.js';
 import { type Key, fold } from '../engine/rng.js';
-import { type AttackProgram, type AttackResult, type MemberRun, compileAttack } from './attack-runner.js';
+import type { AttackProgram, AttackResult, MemberRun } from './attack-program.js';
+import { compileAttack } from './attack-runner.js';
 import type { Split } from '../data/dataset.js';
 import { subset } from '../data/selection.js';
 import { usageError } from '../errors.js';
@@ -72,7 +73,7 @@ export class AttackBench {
       let p = this.programs.get(pid);
       if (!p) this.programs.set(pid, (p = compileAttack(model.arch, spec, { threads: this.threads })));
       // Every attack at every ε draws its random starts from its own key.
-      this.results.set(id, (r = p.then((prog) => prog.run(model, this.data, eps, fold(this.key, hash(`${spec.name}|${eps}`))))));
+      this.results.set(id, (r = p.then((prog) => prog.run(model, this.data, eps, fold(this.key, hash(`${attackKeyTag(spec)}|${eps}`))))));
     }
     return r;
   }
@@ -82,7 +83,7 @@ export class AttackBench {
     const pid = `${model.arch.id}|${JSON.stringify(spec)}`;
     let p = this.programs.get(pid);
     if (!p) this.programs.set(pid, (p = compileAttack(model.arch, spec, { threads: this.threads })));
-    return (await p).run(model, subset(this.data, rows), radius, fold(this.key, hash(`${spec.name}|${tag}`)), rows);
+    return (await p).run(model, subset(this.data, rows), radius, fold(this.key, hash(`${attackKeyTag(spec)}|${tag}`)), rows);
   }
 
   async release(): Promise<void> {

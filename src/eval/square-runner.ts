@@ -3,17 +3,17 @@
 // per block and batch size (L∞ on a dense first layer: each candidate updates x·W from the rows of W its
 // window covers). Windows are drawn per query, starts and L2's signs per example from its id: the result
 // does not depend on chunking.
-import type { AttackSpec } from '../attacks/spec.js';
+import type { SquareAttack } from '../attacks/spec.js';
 import { squareFraction, squareQueries, squareSide } from '../attacks/square.js';
 import { blockWindowsL2, onSphere, squareQueriesL2, squareSideL2, squareStartL2 } from '../attacks/square-l2.js';
 import type { Split } from '../data/dataset.js';
 import { floatRows, int64Labels } from '../data/selection.js';
 import * as o from '../engine/ops.js';
 import { type Key, fold, uniform } from '../engine/rng.js';
-import { type Program, type TypedArray, compile } from '../engine/runtime.js';
+import { type TypedArray, compile } from '../engine/runtime.js';
 import { usageError } from '../errors.js';
-import { type AttackProgram, radiusPerRow } from './attack-runner.js';
-import type { Architecture } from './model.js';
+import { type AttackProgram, DEFAULT_ROWS, type RunnerOptions, checkFeatures, programCache, radiusPerRow, standingRows } from './attack-program.js';
+import { type Architecture, denseFirstOf } from './model.js';
 import { batchBucket, compileLogits, mean } from './predict.js';
 
 /** Queries per session run (and per draw of an example's random numbers). */
@@ -29,20 +29,19 @@ export function imageOf(arch: Architecture): [number, number, number] {
   throw usageError(`Square needs the model's image shape: it takes ${arch.inputs} values per example, not a square image`);
 }
 
-export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: { threads?: number; rows?: number } = {}): Promise<AttackProgram> {
-  if (spec.target !== 'none') throw usageError(`${spec.name}: Square is untargeted here`);
+export async function compileSquare(arch: Architecture, spec: SquareAttack, opts: RunnerOptions = {}): Promise<AttackProgram> {
   const image = imageOf(arch);
   const [c, h, w] = image;
   const f = arch.inputs;
-  const rows = opts.rows ?? 500;
-  const programs = new Map<string, Promise<Program>>();
+  const rows = opts.rows ?? DEFAULT_ROWS;
+  const programs = programCache<string>();
+  // The architecture's own dense-first-layer split, if it made one (a wrapper has none unless it opts in).
+  const denseFirst = denseFirstOf(arch);
   /** The L∞ block's program; `band` > 0: the dense-first-layer form, updating x·W from `band` pixels per channel. */
-  const programFor = (batch: number, k: number, band: number) => {
-    const id = `${batch}×${k}×${band}`;
-    let p = programs.get(id);
-    if (!p) {
+  const programFor = (batch: number, k: number, band: number) =>
+    programs.get(`${batch}×${k}×${band}`, () => {
       const x = o.input('x', [batch, f]);
-      const dense = band ? { ...arch.traceDenseFirst!(), bandStart: o.input('bandStart', [k, c], 'int64'), band } : undefined;
+      const dense = band ? { ...denseFirst!(), bandStart: o.input('bandStart', [k, c], 'int64'), band } : undefined;
       const out = squareQueries({
         x,
         eps: o.input('eps', [batch, 1]),
@@ -54,15 +53,11 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         pattern: o.input('pattern', [k, f]),
         dense,
       });
-      programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
-    }
-    return p;
-  };
+      return compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads });
+    });
   /** The L2 block's program. */
-  const programForL2 = (batch: number, k: number) => {
-    const id = `l2 ${batch}×${k}`;
-    let p = programs.get(id);
-    if (!p) {
+  const programForL2 = (batch: number, k: number) =>
+    programs.get(`l2 ${batch}×${k}`, () => {
       const pixels = [k, h * w];
       const out = squareQueriesL2({
         x: o.input('x', [batch, f]),
@@ -78,10 +73,8 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
         eta: o.input('eta', pixels),
         signs: o.input('signs', [batch, k * c]),
       });
-      programs.set(id, (p = compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads })));
-    }
-    return p;
-  };
+      return compile({ outputs: { nextBest: out.best, nextMargin: out.margin, nextLoss: out.loss }, threads: opts.threads });
+    });
   const logits = await compileLogits(arch, opts);
   // The start's margins: logits of the start points, then z_y − max_{j≠y} z_j.
   const marginsOf = async (model: Parameters<AttackProgram['run']>[0], points: Float32Array, labels: ArrayLike<number>, n: number) => {
@@ -98,19 +91,19 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
     spec,
     async run(model, data: Split, eps, key: Key, ids) {
       const id = (i: number) => (ids ? ids[i] : i);
-      if (data.features !== f) throw usageError(`${spec.name}: the model takes ${f} features, the data has ${data.features}`);
+      checkFeatures(spec, arch, data);
       const n = data.count;
       const radius = radiusPerRow(spec, eps, n, f);
       const x = floatRows(data, 0, n);
       const best = Float32Array.from(x);
       const margin = await marginsOf(model, x, data.labels, n);
       const standing = Uint8Array.from(margin, (m) => (m > 0 ? 1 : 0));
-      const queries = spec.steps;
+      const queries = spec.queries;
       const rescaleTo = spec.rescale ? queries : undefined;
       const delta = new Float64Array(f);
       for (let r = 0; r < spec.restarts; r++) {
         const restartKey = fold(key, r);
-        let todo = Array.from({ length: n }, (_, i) => i).filter((i) => standing[i]);
+        let todo = standingRows(standing);
         // The start: L∞, vertical stripes of ±ε (a sign per column and channel); L2, tiles of eta on the sphere.
         for (const i of todo) {
           const startKey = fold(fold(restartKey, 0), id(i));
@@ -136,7 +129,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
           const k = Math.min(SQUARE_BLOCK, queries - t);
           const blockKey = fold(fold(restartKey, 1), t / SQUARE_BLOCK);
           // The block's windows (and L∞'s signs), the same for every example (AutoAttack draws one per query).
-          const block = spec.norm === 'l2' ? l2Block(t, k, blockKey) : blockWindows(t, k, image, blockKey, arch.traceDenseFirst !== undefined, rescaleTo);
+          const block = spec.norm === 'l2' ? l2Block(t, k, blockKey) : blockWindows(t, k, image, blockKey, denseFirst !== undefined, rescaleTo);
           for (let at = 0; at < todo.length; at += rows) {
             const chunk = todo.slice(at, at + rows);
             const batch = batchBucket(chunk.length, rows, 8);
@@ -168,7 +161,7 @@ export async function compileSquare(arch: Architecture, spec: AttackSpec, opts: 
       return { robust: standing, adversarial: best, accuracy: mean(standing) };
     },
     async release() {
-      for (const p of programs.values()) await (await p).release();
+      await programs.release();
       await logits.release();
     },
   };

@@ -1,7 +1,7 @@
 // The paper's family: α·CE(x) + (1−α)·CE(x_adv) − β·log D(E(x_adv)) for the classifier, BCE for D,
 // adversarial examples from the current weights (FGSM, or any attack: PGD-AT is α = 0 with PGD).
 // plain, AT, A2T and A3T are points (α, β) of it.
-import { ATTACKS, type AttackSpec, attackPoint } from '../attacks/spec.js';
+import { ATTACKS, type GraphAttack, attackPoint } from '../attacks/spec.js';
 import { grad } from '../engine/grad.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -24,7 +24,7 @@ export interface AdversarialOptions {
   /** Updates over which ε rises linearly from 0 to `eps` (default 0: from the start). */
   warmup?: number;
   /** How the training examples are made (default FGSM). */
-  attack?: AttackSpec;
+  attack?: GraphAttack;
   /** The classifier's optimizer (default Adam, learning rate 10⁻³). */
   optimizer?: Optimizer;
   /** The discriminator's optimizer (default Adam, 10⁻³) and its updates per classifier update (default 1). */

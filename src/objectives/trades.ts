@@ -1,7 +1,7 @@
 // TRADES (Zhang et al. 2019): CE(f(x), y) + β·KL(f(x) ‖ f(x')), x' the point of the ε-ball that
 // maximises that KL, found by the gradient-step routine from a start 0.001 away from x.
 import { LINF } from '../attacks/norms.js';
-import type { AttackSpec } from '../attacks/spec.js';
+import type { StepsAttack } from '../attacks/spec.js';
 import { gradientSteps } from '../attacks/steps.js';
 import * as o from '../engine/ops.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -19,7 +19,7 @@ export interface TradesOptions {
   /** Updates over which ε rises linearly from 0 to `eps` (default 0: from the start). */
   warmup?: number;
   /** The inner maximisation: steps and step size (a fraction of ε) of an L∞ step attack. */
-  attack: Pick<AttackSpec, 'steps' | 'stepSize'>;
+  attack: Pick<StepsAttack, 'steps' | 'stepSize'>;
   /** The classifier's optimizer (default Adam, learning rate 10⁻³). */
   optimizer?: Optimizer;
 }

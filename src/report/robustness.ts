@@ -1,5 +1,6 @@
 // The report of `a3t eval`: robust accuracy per attack over ε, the worst case over the suite, and
 // the gradient-masking checks, as Markdown and an SVG plot (pure functions of the results).
+import { reportRecord } from '../attacks/spec.js';
 import type { MaskingReport } from '../eval/masking.js';
 import type { MinNormReport } from '../eval/min-norm.js';
 import type { AttackCurve, AttackRun, RobustnessReport } from '../eval/robustness.js';
@@ -109,7 +110,8 @@ export interface EvalJson {
   clean: number;
   norm: RobustnessReport['norm'];
   epsilons: number[];
-  attacks: Array<Pick<AttackCurve, 'name' | 'spec' | 'accuracy' | 'seconds'> & { runs?: Array<{ eps: number } & AttackRun> }>;
+  /** Each attack; `spec` is its settings as reportRecord writes them (the flat record of earlier reports). */
+  attacks: Array<Pick<AttackCurve, 'name' | 'accuracy' | 'seconds'> & { spec: Record<string, unknown>; runs?: Array<{ eps: number } & AttackRun> }>;
   /** Fraction of examples no attack broke, at each ε. */
   worstCase: number[];
   masking?: MaskingReport;
@@ -128,7 +130,7 @@ export function evalJson(input: EvalReportInput): EvalJson {
     clean: r.clean,
     norm: r.norm,
     epsilons: r.epsilons,
-    attacks: r.attacks.map((a) => ({ name: a.name, spec: a.spec, accuracy: a.accuracy, seconds: a.seconds, ...(a.runs ? { runs: a.runs.map((run, e) => ({ eps: r.epsilons[e], ...run })) } : {}) })),
+    attacks: r.attacks.map((a) => ({ name: a.name, spec: reportRecord(a.spec), accuracy: a.accuracy, seconds: a.seconds, ...(a.runs ? { runs: a.runs.map((run, e) => ({ eps: r.epsilons[e], ...run })) } : {}) })),
     worstCase: r.worstCase,
     masking: input.masking,
     ...(input.minNorm ? { minNorm: minNormJson(input.minNorm) } : {}),

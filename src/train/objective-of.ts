@@ -1,6 +1,6 @@
 // The objective a training config names: the (α, β) family with FGSM or PGD examples, or TRADES, each
 // with the config's optimizers.
-import { ATTACKS, type AttackSpec } from '../attacks/spec.js';
+import { ATTACKS, type StepsAttack } from '../attacks/spec.js';
 import { adversarial } from '../objectives/adversarial.js';
 import type { Objective } from '../objectives/objective.js';
 import { trades } from '../objectives/trades.js';
@@ -10,7 +10,7 @@ import { sgd } from '../optim/sgd.js';
 import type { TrainConfig } from './config.js';
 
 /** The config's PGD training attack: L∞, random start, its steps and step size. */
-export const trainingPgd = (c: TrainConfig): AttackSpec => ({ ...ATTACKS['pgd-10'], name: `PGD-${c.attackSteps}`, steps: c.attackSteps, stepSize: c.attackStepSize });
+export const trainingPgd = (c: TrainConfig): StepsAttack => ({ ...ATTACKS['pgd-10'], name: `PGD-${c.attackSteps}`, steps: c.attackSteps, stepSize: c.attackStepSize });
 
 function optimizerFor(config: TrainConfig, lr: number): Optimizer {
   return config.optimizer === 'adam' ? adam({ lr }) : sgd({ lr, momentum: config.momentum });

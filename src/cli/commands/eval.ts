@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ATTACKS, parseAttackList, withNorm } from '../../attacks/spec.js';
+import { ATTACKS, averagesDraws, inBall, parseAttackList } from '../../attacks/spec.js';
 import { NORMS, NORM_NAMES, type NormName } from '../../attacks/norms.js';
 import type { Dataset } from '../../data/dataset.js';
 import { loadDataset } from '../../data/mnist.js';
@@ -104,7 +104,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const norm = (p.flags.norm as NormName) ?? 'linf';
   const parsed = parseAttackList((p.flags.attacks as string) ?? SUITE.join(','));
   // --norm sets the ball of the attacks that do not name one.
-  const attacks = parsed.map((spec) => (spec.name.includes('norm=') || norm === 'linf' ? spec : { ...withNorm(spec, norm), name: `${spec.name} (L2)` }));
+  const attacks = parsed.map((spec) => inBall(spec, norm));
   if (attacks.length === 0) throw usageError('--attacks lists no attack');
   // The ball is the attacks' (an attack may name its own norm); robustness() refuses a mixed suite.
   const ball = attacks[0].norm;
@@ -123,7 +123,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     subject.notes.push(`the model adds Gaussian noise of std ${sigma} to its input at every prediction, so every accuracy is one draw`);
   }
   for (const n of subject.notes) log.note(`a3t eval: ${n}`);
-  const usesEot = attacks.some((a) => (a.eot ?? 1) > 1 || a.members?.some((m) => (m.eot ?? 1) > 1));
+  const usesEot = attacks.some(averagesDraws);
   if (usesEot && !subject.model.arch.random) log.note('a3t eval: the model is deterministic, so the EOT draws are all the same (AutoAttack warns likewise); --input-noise makes it random');
   const count = (p.flags.count as number) ?? 1000;
   if (count > data.test.count) throw usageError(`--count must be at most the ${data.test.count} test images, got ${count}`);
