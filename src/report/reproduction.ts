@@ -3,7 +3,7 @@
 import { DISCRIMINATOR_METRICS } from '../objectives/adversarial.js';
 import { metricValue } from '../objectives/objective.js';
 import { PALETTE, type Series, gridOfCharts, lineChart } from './svg.js';
-import { meanStd, percent } from './stats.js';
+import { meanAndStd as ms, meanStd, percent, plusMinus as pm } from './stats.js';
 import { markdownTable } from './table.js';
 
 /** The paper's Table 1: test accuracy on real and FGSM (ε = 0.1) inputs, 10 runs. */
@@ -63,11 +63,6 @@ export interface Reproduction {
   figures: Record<string, string>;
 }
 
-const ms = (xs: number[]) => {
-  const { mean, std } = meanStd(xs);
-  return { mean, std };
-};
-const pm = (v: { mean: number; std: number }) => `${percent(v.mean)} ± ${(100 * v.std).toFixed(2)}`;
 
 /** Mean and band over seeds of one metric per epoch. */
 function curve(runs: RunResult[], label: string, color: string, pick: (p: EpochPoint) => number | undefined, dashed = false): Series | null {

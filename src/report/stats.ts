@@ -17,4 +17,15 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number; n: 
   return { mean, std: Math.sqrt(q / (n - 1)), n };
 }
 
-export { percent } from '../format.js';
+import { percent } from '../format.js';
+
+export { percent };
+
+/** Mean and sample std over seeds, as the reports keep them. */
+export const meanAndStd = (xs: readonly number[]): { mean: number; std: number } => {
+  const { mean, std } = meanStd(xs);
+  return { mean, std };
+};
+
+/** '98.08% ± 0.14': a mean in percent, its std in percentage points. */
+export const plusMinus = (v: { mean: number; std: number }): string => `${percent(v.mean)} ± ${(100 * v.std).toFixed(2)}`;

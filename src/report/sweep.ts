@@ -1,7 +1,7 @@
 // The report of a sweep: one row per grid point, test accuracy (clean, FGSM, the strong attacks) as
 // mean ± std over its seeds, as Markdown and JSON.
 import type { RunResult } from './reproduction.js';
-import { meanStd, percent } from './stats.js';
+import { meanAndStd as ms, plusMinus as pm } from './stats.js';
 import { markdownTable } from './table.js';
 
 export interface SweepRow {
@@ -18,11 +18,6 @@ export interface SweepReport {
   markdown: string;
 }
 
-const ms = (xs: number[]) => {
-  const { mean, std } = meanStd(xs);
-  return { mean, std };
-};
-const pm = (v: { mean: number; std: number }) => `${percent(v.mean)} ± ${(100 * v.std).toFixed(2)}`;
 
 /** `runs` in the sweep's order; groups keep the order of their first run. */
 export function sweepReport(settings: Record<string, unknown>, runs: RunResult[], wallSeconds: number, testEps: number): SweepReport {

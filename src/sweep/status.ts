@@ -2,16 +2,12 @@
 // and a time left at the pace so far. The coordinator redraws it; `a3t sweep --status` prints it once.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Progress } from '../train/loop.js';
 import { KEYS } from './queue-link.js';
 
 /** What a worker reports on a running job. */
-export interface JobProgress {
+export interface JobProgress extends Progress {
   worker: string;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  samplesPerSecond: number;
 }
 
 /** The sweep a coordinator registered: its id, start and end times (ms since the epoch), job keys and names. */
