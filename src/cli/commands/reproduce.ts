@@ -13,8 +13,6 @@ import { RUN_FILES } from '../../io/rundir.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
 import { type RunResult, reproductionReport } from '../../report/reproduction.js';
 import { type EvalSpec, type SweepJob, dataPrintOf, jobKey, makeJob, sweepKey } from '../../sweep/job.js';
-import { parseQueueAddress } from '../../sweep/queue-address.js';
-import { openQueue } from '../../sweep/queue-link.js';
 import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
 import { statusText } from '../../sweep/status.js';
 import { sha256 } from '../../sweep/surrogate.js';
@@ -24,6 +22,7 @@ import { train } from '../../train/loop.js';
 import { loadModel, saveModel } from '../../train/saved.js';
 import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { QUEUE_FLAGS, checkQueueTimeout, openQueueOf } from '../queue-flags.js';
 import { REGIME_KEYS, configSettings, trainFlags } from '../train-flags.js';
 import { a3tVersion } from '../version.js';
 import { epochLine } from './train.js';
@@ -39,6 +38,7 @@ const FLAGS: Flags = {
   threads: { ...train_.threads, help: 'ONNX Runtime threads per worker (default: cores ÷ workers)' },
   workers: { kind: 'int', flag: 'workers', placeholder: 'N', min: 1, max: 64, help: 'parallel worker processes (default: one per core)' },
   queue: { kind: 'text', flag: 'queue', placeholder: 'URL', help: 'run on the workers of a queue: redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss:// (TLS); the same command again continues the sweep' },
+  ...QUEUE_FLAGS,
   data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST)' },
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/reproduce, or reports/quick with --quick)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory' },
@@ -69,9 +69,12 @@ async function surrogateCheckpoint(base: TrainConfig, data: Dataset, dir: string
 /** Where the runs go: worker processes here, or the queue named by --queue (checked before any work). */
 async function placement(p: Parsed, workers: number, threads: number, dataDir: string | undefined): Promise<{ where: SweepPlan['where']; close(): Promise<void> }> {
   const url = p.flags.queue as string | undefined;
-  if (url === undefined) return { where: { local: { workers, threads, dataDir } }, close: async () => {} };
+  if (url === undefined) {
+    checkQueueTimeout(p, '--queue');
+    return { where: { local: { workers, threads, dataDir } }, close: async () => {} };
+  }
   if (p.flags.workers !== undefined) throw usageError('--workers starts processes on this machine; with --queue, start workers with a3t worker --queue URL instead');
-  const link = await openQueue(parseQueueAddress(url), a3tVersion());
+  const link = await openQueueOf('reproduce', p, url);
   return { where: { queue: link }, close: () => link.close() };
 }
 

@@ -10,14 +10,14 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { percent } from '../../format.js';
 import { sweepReport } from '../../report/sweep.js';
 import { checkJobData, dataPrintOf, jobKey, sweepKey } from '../../sweep/job.js';
-import { parseQueueAddress } from '../../sweep/queue-address.js';
-import { type QueueLink, openQueue } from '../../sweep/queue-link.js';
+import type { QueueLink } from '../../sweep/queue-link.js';
 import { type SweepPlan, runSweep } from '../../sweep/run-sweep.js';
 import { parseSweepSpec, sweepJobs } from '../../sweep/spec.js';
-import { readSweepMeta, statusLine, statusText, sweepStatus } from '../../sweep/status.js';
+import { queueSweepStatus, statusLine, statusText } from '../../sweep/status.js';
 import { openSweepDir } from '../../sweep/sweep-dir.js';
-import { type Flags, parseOrHelp } from '../args.js';
+import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { QUEUE_FLAGS, checkQueueTimeout, openQueueOf } from '../queue-flags.js';
 import { a3tVersion } from '../version.js';
 
 const FLAGS: Flags = {
@@ -28,15 +28,14 @@ const FLAGS: Flags = {
   data: { kind: 'text', flag: 'data', placeholder: 'DIR', help: 'directory of MNIST-format IDX files (default: the bundled MNIST); queue workers use their own --data' },
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/sweep)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory that holds another sweep' },
+  ...QUEUE_FLAGS,
   ...OUTPUT_FLAGS,
 };
 
-async function printStatus(url: string, json: boolean): Promise<void> {
-  const link = await openQueue(parseQueueAddress(url), a3tVersion());
+async function printStatus(p: Parsed, url: string, json: boolean): Promise<void> {
+  const link = await openQueueOf('sweep', p, url);
   try {
-    const meta = await readSweepMeta(link.redis);
-    if (!meta) throw inputError(`the queue at ${link.address.display} holds no sweep yet`);
-    const s = await sweepStatus(link.queue, meta.keys);
+    const { meta, status: s } = await queueSweepStatus(link);
     process.stdout.write(json ? `${JSON.stringify({ sweep: meta.id, started: new Date(meta.started).toISOString(), ...s }, null, 2)}\n` : `sweep ${meta.id}: ${statusLine(s, meta)}\n`);
   } finally {
     await link.close();
@@ -48,12 +47,13 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   if (!p) return;
   if (p.flags.status !== undefined) {
     if (p.positional.length > 0) throw usageError('--status prints the queue\'s sweep and takes no SPEC.json');
-    return printStatus(p.flags.status as string, !!p.flags.json);
+    return printStatus(p, p.flags.status as string, !!p.flags.json);
   }
   const file = p.positional[0];
   if (file === undefined) throw usageError('expected SPEC.json, the sweep to run (see a3t sweep --help), or --status URL');
   if (p.flags.queue !== undefined && (p.flags.workers !== undefined || p.flags.threads !== undefined))
     throw usageError('--workers and --threads set processes on this machine; with --queue, give them to a3t worker instead');
+  if (p.flags.queue === undefined) checkQueueTimeout(p, '--queue or --status');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -79,7 +79,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   const workers = Math.min((p.flags.workers as number) ?? cores, jobs.length);
   const threads = (p.flags.threads as number) ?? (workers > 1 ? Math.max(1, Math.floor(cores / workers)) : 0);
   let link: QueueLink | undefined;
-  if (p.flags.queue !== undefined) link = await openQueue(parseQueueAddress(p.flags.queue as string), a3tVersion());
+  if (p.flags.queue !== undefined) link = await openQueueOf('sweep', p, p.flags.queue as string);
   try {
     const id = sweepKey(jobs.map(jobKey));
     const opened = openSweepDir(out, { id, command: 'sweep', runs: jobs.length }, !!p.flags.force);
