@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { waitUntil } from './poll.js';
 import { REDIS_MISSING, type RedisServer, startRedis } from './redis-server.js';
-import { type CliResult, startA3t } from './run-cli.js';
+import { type CliResult, runAll, startA3t } from './run-cli.js';
 
 const skip = REDIS_MISSING ?? false;
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-sweep-outage-'));
@@ -102,6 +102,25 @@ test('Redis silent (paused) and back before --queue-timeout: one line each way, 
   assert.match(run.stderr(), new RegExp(`^a3t sweep: ${esc(lostLine(url, 30, 'no answer in 5 s'))}\na3t sweep: Redis at ${esc(url)} answers again after \\d+ s; carrying on\n$`));
   assert.equal(run.child.exitCode, null, 'the coordinator still waits for its run');
   run.child.kill('SIGKILL');
+});
+
+test('--queue-timeout out of range, not a number, or without a queue: one line naming it, exit 2', async () => {
+  const closed = 'redis://127.0.0.1:1/0';
+  const results = await runAll([
+    ['sweep', '--status', closed, '--queue-timeout', '0'],
+    ['worker', '--queue', closed, '--queue-timeout', 'soon'],
+    ['sweep', SPEC, '--queue-timeout', '5', '--out', join(tmp, 'never')],
+    ['reproduce', '--queue-timeout', '5', '--out', join(tmp, 'never')],
+  ]);
+  assert.deepEqual(
+    results.map((r) => [r.code, r.stderr]),
+    [
+      [2, 'a3t sweep: queueTimeout (--queue-timeout) must be a number in [1, 86400], got 0\n'],
+      [2, "a3t worker: queueTimeout (--queue-timeout) must be a number in [1, 86400], got 'soon'\n"],
+      [2, 'a3t sweep: --queue-timeout applies only with --queue or --status\n'],
+      [2, 'a3t reproduce: --queue-timeout applies only with --queue\n'],
+    ],
+  );
 });
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
