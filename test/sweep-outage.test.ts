@@ -2,12 +2,14 @@
 // line on stderr, Redis back before --queue-timeout lets the command carry on, and Redis gone past it
 // fails the coordinator or a worker with one more line and exit 1 — in seconds, never a silent wait.
 // No job runs here: a coordinator with no workers, or a worker with no jobs, waits on Redis alone.
+// The watch itself (once per outage, then no more reconnects) is tested without Redis.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { QueueWatch } from '../src/sweep/queue-watch.js';
 import { waitUntil } from './poll.js';
 import { REDIS_MISSING, type RedisServer, startRedis } from './redis-server.js';
 import { type CliResult, runAll, startA3t } from './run-cli.js';
@@ -102,6 +104,22 @@ test('Redis silent (paused) and back before --queue-timeout: one line each way, 
   assert.match(run.stderr(), new RegExp(`^a3t sweep: ${esc(lostLine(url, 30, 'no answer in 5 s'))}\na3t sweep: Redis at ${esc(url)} answers again after \\d+ s; carrying on\n$`));
   assert.equal(run.child.exitCode, null, 'the coordinator still waits for its run');
   run.child.kill('SIGKILL');
+});
+
+test('the watch reports an outage once however often clients fail, then gives up: no more reconnects, guarded work fails', async () => {
+  const lines: string[] = [];
+  let gaveUp = 0;
+  const watch = new QueueWatch('redis://h:6379/0', 0.2, (l) => lines.push(l), () => gaveUp++);
+  assert.equal(watch.retryStrategy(3), 300);
+  const started = performance.now();
+  for (let i = 0; i < 5; i++) watch.trouble(i === 0 ? 'ECONNREFUSED' : 'ECONNRESET');
+  assert.deepEqual(lines, ['lost Redis at redis://h:6379/0 (ECONNREFUSED); waiting up to 0.2 s for it (--queue-timeout)']);
+  await assert.rejects(watch.guard(new Promise(() => {})), { name: 'QueueError', message: 'Redis at redis://h:6379/0 stayed unreachable for 0.2 s (ECONNREFUSED); giving up (--queue-timeout)' });
+  assert.ok(performance.now() - started >= 190, 'not before the timeout');
+  assert.equal(gaveUp, 1);
+  assert.equal(watch.retryStrategy(1), null, 'no reconnect after giving up');
+  watch.trouble('ECONNREFUSED');
+  assert.equal(lines.length, 1, 'nothing more once given up');
 });
 
 test('--queue-timeout out of range, not a number, or without a queue: one line naming it, exit 2', async () => {
