@@ -51,13 +51,12 @@ function why(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(err.message)) return 'it refused the user or password (set it in the URL or A3T_REDIS_PASSWORD)';
   if (/DB index is out of range/i.test(err.message)) return 'it has no such database number';
-  if (err.code) return err.code === 'ETIMEDOUT' ? `no answer in ${CONNECT_MS / 1000} s` : err.code;
-  return err.message.split('\n')[0];
+  return err.code === 'ETIMEDOUT' ? `no answer in ${CONNECT_MS / 1000} s` : errorCause(e);
 }
 
 /** Connect and check the queue; errors name the address (never the password) and what went wrong. */
 export async function openQueue(address: QueueAddress, version: string, settings: QueueLinkOptions): Promise<QueueLink> {
-  // The probe gives up at the first failure; the clients after it reconnect on their own.
+  // The probe gives up at the first failure; the clients after it reconnect until the watch gives up.
   const probe = new Redis({ ...address.options, lazyConnect: true, connectTimeout: CONNECT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // The connect promise may only say 'Connection is closed'; the cause (a TLS or socket error) comes as an event.
   let cause: unknown;
