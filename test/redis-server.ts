@@ -9,6 +9,10 @@ import { join } from 'node:path';
 export interface RedisServer {
   port: number;
   url(db?: number): string;
+  /** SIGSTOP: connections stay open but nothing answers (a host gone without closing them). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -47,8 +51,13 @@ export async function startRedis(extra: string[] = [], tls?: { cert: string; key
   return {
     port,
     url: (db = 0) => `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}/${db}`,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
+      // A paused server takes SIGTERM only once it runs again.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { type TrainConfig, makeConfig } from '../src/train/config.js';
 import { type TrainState, train } from '../src/train/loop.js';
 import { readState } from '../src/train/state-file.js';
 import { TINY, synthetic, syntheticDataset } from './helpers.js';
+import { waitUntil } from './poll.js';
 import { runA3t, startA3t } from './run-cli.js';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-resume-'));
@@ -33,7 +34,8 @@ async function killAndResume(name: string, args: readonly string[]): Promise<voi
   const killed = join(tmp, `${name}-killed`);
   const uninterrupted = startA3t(['train', ...args, '--out', dir]).done;
   const run = startA3t(['train', ...args, '--out', killed]);
-  while (!existsSync(join(killed, 'state.a3t'))) await sleep(10);
+  await waitUntil(`the first checkpoint of ${name} (a3t train exited early: ${run.child.exitCode})`, () => existsSync(join(killed, 'state.a3t')) || run.child.exitCode !== null, 120_000, 10);
+  assert.equal(run.child.exitCode, null, `a3t train stopped before its first checkpoint:\n${run.output()}`);
   await sleep(150);
   run.child.kill('SIGKILL');
   assert.equal((await run.done).signal, 'SIGKILL');

@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadDataset } from '../src/data/mnist.js';
 import { dataPrintOf, makeJob } from '../src/sweep/job.js';
+import { waitUntil } from './poll.js';
 import { REDIS_MISSING, type RedisServer, freePort, startRedis } from './redis-server.js';
 import { runA3t, startA3t } from './run-cli.js';
 
@@ -39,13 +40,9 @@ function a3t(args: string[], env: NodeJS.ProcessEnv = {}) {
     exited,
     /** Resolves with the first match of `re` in the output. */
     async waitFor(re: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
-      const until = Date.now() + ms;
-      for (;;) {
-        const m = text().match(re);
-        if (m) return m;
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${re} in ${ms / 1000} s; output:\n${text()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const m = await waitUntil(`${re} in the output of a3t ${args[0]}`, () => text().match(re) ?? (child.exitCode !== null && 'exited'), ms);
+      if (m === 'exited') throw new Error(`a3t ${args[0]} exited (code ${child.exitCode}) before printing ${re}; output:\n${text()}`);
+      return m;
     },
   };
 }
@@ -85,6 +82,8 @@ test('a quick reproduce on 2 queue workers writes the report of the same reprodu
   const names = workers.map((w) => finishedNames(w.text()));
   assert.deepEqual(names.flat().sort(), ['a3t-seed0', 'plain-seed0']);
   assert.ok(names.every((n) => n.length > 0), `both workers took jobs: ${JSON.stringify(names)}`);
+  // The heartbeat raises no false alarm while Redis is up (the workers' event loops blocked by compiles).
+  for (const text of [r.stderr, ...workers.map((w) => w.text())]) assert.doesNotMatch(text, /Redis at/);
   const client = new Redis({ host: '127.0.0.1', port: redis.port, db: 0 });
   const left = await client.keys('a3t:data:*');
   client.disconnect();
@@ -117,10 +116,7 @@ test('a coordinator killed and started again with the same command finishes the 
   const w = worker(2);
   const out = join(tmp, 'restart');
   const first = a3t(['reproduce', ...TINY, '--queue', redis.url(2), '--out', out]);
-  for (;;) {
-    if (existsSync(join(out, 'runs.jsonl')) && readFileSync(join(out, 'runs.jsonl'), 'utf8').length > 0) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil('the first run written to runs.jsonl', () => existsSync(join(out, 'runs.jsonl')) && readFileSync(join(out, 'runs.jsonl'), 'utf8').length > 0, 120_000);
   first.child.kill('SIGKILL');
   await first.exited;
   assert.ok(!existsSync(join(out, 'report.json')), 'killed before the report');
@@ -146,7 +142,7 @@ test('a worker refuses bad job payloads (failing them with the reason) and keeps
   for (const [id, data] of Object.entries(bad)) await queue.add('bad', data, { jobId: id });
   const reasons: Record<string, string> = {};
   for (const id of Object.keys(bad)) {
-    for (let i = 0; i < 600 && (await queue.getJobState(id)) !== 'failed'; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(`the worker to fail the bad job '${id}'`, async () => (await queue.getJobState(id)) === 'failed', 30_000);
     reasons[id] = (await queue.getJob(id))!.failedReason;
   }
   await queue.close();

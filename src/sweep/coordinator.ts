@@ -39,7 +39,10 @@ async function enqueue(link: QueueLink, jobs: SweepJob[]): Promise<void> {
   }
 }
 
-export async function runOnQueue(s: QueueSweep): Promise<void> {
+/** Run the sweep on the queue; a Redis outage past the link's timeout fails it with one line. */
+export const runOnQueue = (s: QueueSweep): Promise<void> => s.link.guard(coordinate(s));
+
+async function coordinate(s: QueueSweep): Promise<void> {
   const { link } = s;
   for (const [sha, bytes] of Object.entries(s.blobs)) await putBlob(link.redis, sha, bytes);
   const keys = s.jobs.map(jobKey);

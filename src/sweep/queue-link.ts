@@ -1,9 +1,13 @@
 // A connection to a sweep's queue: checked first (reachable, password accepted, the same a3t version as
-// the queue's other users) with one-line errors, then the BullMQ queue and a client for the job data.
+// the queue's other users) with one-line errors, then the BullMQ queue and a client for the job data,
+// watched: a Redis outage is reported once and fails the link after the queue timeout (queue-watch.ts).
 import { type ConnectionOptions, Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { A3tError } from '../errors.js';
 import type { QueueAddress } from './queue-address.js';
+import { QueueError } from './queue-error.js';
+import { QUEUE_TIMEOUT_DEFAULT_S, QueueWatch, errorCause, isConnectionError } from './queue-watch.js';
+
+export { QueueError };
 
 /** BullMQ's key prefix and queue name: its keys are a3t:sweep:*, ours a3t:data:*. */
 export const PREFIX = 'a3t';
@@ -18,35 +22,41 @@ export const KEYS = {
   blob: (sha: string) => `${PREFIX}:data:blob:${sha}`,
 };
 
-export class QueueError extends A3tError {
-  constructor(message: string) {
-    super('input', message);
-  }
-}
-
 export interface QueueLink {
   address: QueueAddress;
+  /** Options for more clients of this queue (a BullMQ worker's): they stop reconnecting when the link gives up. */
+  options: RedisOptions;
   redis: Redis;
   queue: Queue;
+  /** `p`, or a QueueError (one line) once Redis has stayed away for the queue timeout. */
+  guard<T>(p: Promise<T>): Promise<T>;
+  /**
+   * Hand over an error from another client of the queue: true when it is taken as (a symptom of) an
+   * outage, reported by the link; false when it is something else, for the caller to report.
+   */
+  noticeError(e: unknown): boolean;
   close(): Promise<void>;
 }
 
-const CONNECT_MS = 5000;
+export interface QueueLinkOptions {
+  /** Seconds Redis may stay unreachable before the link fails (default QUEUE_TIMEOUT_DEFAULT_S). */
+  timeoutSeconds?: number;
+  /** Where the outage lines go (one line each, no newline): stderr. */
+  warn(line: string): void;
+}
 
-/** Options for the long-lived clients: BullMQ's blocking commands need maxRetriesPerRequest null. */
-export const connectionOptions = (address: QueueAddress): RedisOptions => ({ ...address.options, maxRetriesPerRequest: null });
+const CONNECT_MS = 5000;
 
 function why(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(err.message)) return 'it refused the user or password (set it in the URL or A3T_REDIS_PASSWORD)';
   if (/DB index is out of range/i.test(err.message)) return 'it has no such database number';
-  if (err.code) return err.code === 'ETIMEDOUT' ? `no answer in ${CONNECT_MS / 1000} s` : err.code;
-  return err.message.split('\n')[0];
+  return err.code === 'ETIMEDOUT' ? `no answer in ${CONNECT_MS / 1000} s` : errorCause(e);
 }
 
 /** Connect and check the queue; errors name the address (never the password) and what went wrong. */
-export async function openQueue(address: QueueAddress, version: string): Promise<QueueLink> {
-  // The probe gives up at the first failure; the clients after it reconnect on their own.
+export async function openQueue(address: QueueAddress, version: string, settings: QueueLinkOptions): Promise<QueueLink> {
+  // The probe gives up at the first failure; the clients after it reconnect until the watch gives up.
   const probe = new Redis({ ...address.options, lazyConnect: true, connectTimeout: CONNECT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // The connect promise may only say 'Connection is closed'; the cause (a TLS or socket error) comes as an event.
   let cause: unknown;
@@ -64,16 +74,42 @@ export async function openQueue(address: QueueAddress, version: string): Promise
   } finally {
     probe.disconnect();
   }
-  const options = connectionOptions(address);
-  const redis = new Redis(options);
-  redis.on('error', () => {});
-  const queue = new Queue(QUEUE, { connection: options as ConnectionOptions, prefix: PREFIX });
-  queue.on('error', () => {});
+  const clients: { redis?: Redis; queue?: Queue } = {};
+  // On giving up: stop reconnecting now (not waited for: see close()).
+  const watch = new QueueWatch(address.display, settings.timeoutSeconds ?? QUEUE_TIMEOUT_DEFAULT_S, settings.warn, () => {
+    clients.redis?.disconnect();
+    void clients.queue?.disconnect().catch(() => {});
+  });
+  // BullMQ's blocking commands need maxRetriesPerRequest null: a command waits through reconnects, and
+  // only the watch's retry strategy ends the wait.
+  const options: RedisOptions = { ...address.options, maxRetriesPerRequest: null, retryStrategy: watch.retryStrategy };
+  const trouble = (e: unknown) => watch.trouble(errorCause(e));
+  const redis = (clients.redis = new Redis(options));
+  redis.on('error', trouble);
+  const queue = (clients.queue = new Queue(QUEUE, { connection: options as ConnectionOptions, prefix: PREFIX }));
+  queue.on('error', trouble);
+  watch.start(redis);
   return {
     address,
+    options,
     redis,
     queue,
+    guard: (p) => watch.guard(p),
+    noticeError(e) {
+      if (!watch.down && !isConnectionError(e)) return false;
+      trouble(e);
+      return true;
+    },
     async close() {
+      const away = watch.down;
+      watch.stop();
+      if (away) {
+        // Closing politely sends QUIT, which would wait for a Redis that is away; and a disconnect while
+        // ioredis waits to reconnect never ends (no socket to close), so it is not waited for.
+        redis.disconnect();
+        void queue.disconnect().catch(() => {});
+        return;
+      }
       await queue.close();
       redis.disconnect();
     },

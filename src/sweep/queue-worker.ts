@@ -8,7 +8,7 @@ import { CheckpointError } from '../io/checkpoint.js';
 import type { TrainState } from '../train/loop.js';
 import { type SweepJob, checkJobData, jobKey, parseJob, runName } from './job.js';
 import { getBlob, loadJobOutput, loadJobState, saveJobOutput, saveJobState } from './job-store.js';
-import { PREFIX, QUEUE, type QueueLink, connectionOptions } from './queue-link.js';
+import { PREFIX, QUEUE, type QueueLink } from './queue-link.js';
 import { runJob } from './run-job.js';
 import type { JobProgress } from './status.js';
 import { surrogateModel } from './surrogate.js';
@@ -105,11 +105,11 @@ async function runQueued(s: WorkerSettings, job: Job, token: string): Promise<{ 
   }
 }
 
-/** Start taking jobs; resolves with a function that stops taking new ones and waits for the running ones. */
-export function startWorker(s: WorkerSettings): { close(): Promise<void> } {
+/** Start taking jobs; `close` stops taking new ones and waits for the running ones (with `force`, not for them). */
+export function startWorker(s: WorkerSettings): { close(force?: boolean): Promise<void> } {
   const lock = lockMs(s);
   const worker = new Worker(QUEUE, (job, token) => runQueued(s, job, token!), {
-    connection: connectionOptions(s.link.address) as ConnectionOptions,
+    connection: s.link.options as ConnectionOptions,
     prefix: PREFIX,
     concurrency: s.concurrency,
     name: s.name,
@@ -118,6 +118,7 @@ export function startWorker(s: WorkerSettings): { close(): Promise<void> } {
     // A job survives this many deaths of its workers before it is failed.
     maxStalledCount: 20,
   });
-  worker.on('error', (e) => s.log(`queue: ${e.message}`));
-  return { close: () => worker.close() };
+  // Connection errors repeat with every reconnect attempt: the link reports the outage once.
+  worker.on('error', (e) => s.link.noticeError(e) || s.log(`queue: ${e.message}`));
+  return { close: (force) => worker.close(force) };
 }

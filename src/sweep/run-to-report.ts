@@ -5,8 +5,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { RunResult } from '../report/reproduction.js';
 import type { EpochMetrics } from '../train/loop.js';
 import type { SweepJob } from './job.js';
-import { parseQueueAddress } from './queue-address.js';
-import { openQueue } from './queue-link.js';
+import type { QueueLink } from './queue-link.js';
 import { type SweepPlan, runSweep } from './run-sweep.js';
 import { statusText } from './status.js';
 import { threadsShown } from './threads.js';
@@ -26,10 +25,10 @@ export interface Placement {
   close(): Promise<void>;
 }
 
-/** The queue at `queue` (opened and checked now), or `workers` processes here with `threads` each (0: ONNX Runtime decides). */
-export async function placeSweep(o: { queue?: string; workers: number; threads: number; dataDir?: string; version: string }): Promise<Placement> {
+/** The queue behind `queue` (opened by the caller, closed by the placement), or `workers` processes here with `threads` each (0: ONNX Runtime decides). */
+export function placeSweep(o: { queue?: QueueLink; workers: number; threads: number; dataDir?: string }): Placement {
   if (o.queue !== undefined) {
-    const link = await openQueue(parseQueueAddress(o.queue), o.version);
+    const link = o.queue;
     const display = link.address.display;
     return { where: { queue: link }, runsOn: `the queue at ${display}`, settings: { queue: display }, close: () => link.close() };
   }

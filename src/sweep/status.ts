@@ -3,7 +3,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Progress } from '../train/loop.js';
-import { KEYS } from './queue-link.js';
+import { QueueError } from './queue-error.js';
+import { KEYS, type QueueLink } from './queue-link.js';
 
 /** What a worker reports on a running job. */
 export interface JobProgress extends Progress {
@@ -57,6 +58,16 @@ export async function readSweepMeta(redis: Redis): Promise<SweepMeta | null> {
   const text = await redis.get(KEYS.current);
   return text ? (JSON.parse(text) as SweepMeta) : null;
 }
+
+/** The queue's latest sweep and where it stands (`a3t sweep --status`); a QueueError when it holds none. */
+export const queueSweepStatus = (link: QueueLink): Promise<{ meta: SweepMeta; status: SweepStatus }> =>
+  link.guard(
+    (async () => {
+      const meta = await readSweepMeta(link.redis);
+      if (!meta) throw new QueueError(`the queue at ${link.address.display} holds no sweep yet`);
+      return { meta, status: await sweepStatus(link.queue, meta.keys) };
+    })(),
+  );
 
 const clock = (s: number) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}` : '--:--');
 

@@ -18,6 +18,7 @@ import { type TrainConfig, checkSizes, dataShape, makeConfig, modelOf } from '..
 import { SWEEP_SURROGATE_SEED, sweepSurrogate } from '../../train/transfer-surrogate.js';
 import { type Flags, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { QUEUE_FLAGS, checkQueueTimeout, openQueueOf } from '../queue-flags.js';
 import { DATA_FLAG, QUEUE_FLAG, WORKERS_FLAG, threadsFlag } from '../shared-flags.js';
 import { REGIME_KEYS, configSettings, trainFlags } from '../train-flags.js';
 import { a3tVersion } from '../version.js';
@@ -33,6 +34,7 @@ const FLAGS: Flags = {
   threads: threadsFlag('ONNX Runtime threads per worker (default: cores ÷ workers)'),
   workers: WORKERS_FLAG,
   queue: QUEUE_FLAG,
+  ...QUEUE_FLAGS,
   data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/reproduce, or reports/quick with --quick)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory' },
@@ -75,7 +77,8 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
   const id = sweepKey(jobsWith().map(jobKey), { surrogate: attackImages > 0 ? { ...base, seed: SWEEP_SURROGATE_SEED, threads: 0 } : null });
   const queue = p.flags.queue as string | undefined;
   if (queue !== undefined && p.flags.workers !== undefined) throw usageError('--workers starts processes on this machine; with --queue, start workers with a3t worker --queue URL instead');
-  const placement = await placeSweep({ queue, workers, threads: base.threads, dataDir, version: a3tVersion() });
+  if (queue === undefined) checkQueueTimeout(p, '--queue');
+  const placement = placeSweep({ queue: queue === undefined ? undefined : await openQueueOf('reproduce', p, queue), workers, threads: base.threads, dataDir });
   let results: RunResult[];
   let wallSeconds: number;
   let surrogateDir: string | undefined;

@@ -9,15 +9,14 @@ import { A3tError, inputError, usageError } from '../../errors.js';
 import { percent } from '../../format.js';
 import { sweepReport } from '../../report/sweep.js';
 import { checkJobData, dataPrintOf, jobKey, sweepKey } from '../../sweep/job.js';
-import { parseQueueAddress } from '../../sweep/queue-address.js';
-import { openQueue } from '../../sweep/queue-link.js';
 import { placeSweep, runWithProgress, writeSweepReport } from '../../sweep/run-to-report.js';
 import { parseSweepSpec, sweepJobs } from '../../sweep/spec.js';
-import { readSweepMeta, statusLine, sweepStatus } from '../../sweep/status.js';
+import { queueSweepStatus, statusLine } from '../../sweep/status.js';
 import { openSweepDir } from '../../sweep/sweep-dir.js';
 import { threadsPerWorker } from '../../sweep/threads.js';
-import { type Flags, parseOrHelp } from '../args.js';
+import { type Flags, type Parsed, parseOrHelp } from '../args.js';
 import { OUTPUT_FLAGS, output } from '../output.js';
+import { QUEUE_FLAGS, checkQueueTimeout, openQueueOf } from '../queue-flags.js';
 import { DATA_FLAG, QUEUE_FLAG, WORKERS_FLAG, threadsFlag } from '../shared-flags.js';
 import { a3tVersion } from '../version.js';
 
@@ -29,15 +28,14 @@ const FLAGS: Flags = {
   data: DATA_FLAG,
   out: { kind: 'text', flag: 'out', placeholder: 'DIR', help: 'report directory (default reports/sweep)' },
   force: { kind: 'flag', flag: 'force', help: 'overwrite an existing report directory that holds another sweep' },
+  ...QUEUE_FLAGS,
   ...OUTPUT_FLAGS,
 };
 
-async function printStatus(url: string, json: boolean): Promise<void> {
-  const link = await openQueue(parseQueueAddress(url), a3tVersion());
+async function printStatus(p: Parsed, url: string, json: boolean): Promise<void> {
+  const link = await openQueueOf('sweep', p, url);
   try {
-    const meta = await readSweepMeta(link.redis);
-    if (!meta) throw inputError(`the queue at ${link.address.display} holds no sweep yet`);
-    const s = await sweepStatus(link.queue, meta.keys);
+    const { meta, status: s } = await queueSweepStatus(link);
     process.stdout.write(json ? `${JSON.stringify({ sweep: meta.id, started: new Date(meta.started).toISOString(), ...s }, null, 2)}\n` : `sweep ${meta.id}: ${statusLine(s, meta)}\n`);
   } finally {
     await link.close();
@@ -49,12 +47,13 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   if (!p) return;
   if (p.flags.status !== undefined) {
     if (p.positional.length > 0) throw usageError('--status prints the queue\'s sweep and takes no SPEC.json');
-    return printStatus(p.flags.status as string, !!p.flags.json);
+    return printStatus(p, p.flags.status as string, !!p.flags.json);
   }
   const file = p.positional[0];
   if (file === undefined) throw usageError('expected SPEC.json, the sweep to run (see a3t sweep --help), or --status URL');
   if (p.flags.queue !== undefined && (p.flags.workers !== undefined || p.flags.threads !== undefined))
     throw usageError('--workers and --threads set processes on this machine; with --queue, give them to a3t worker instead');
+  if (p.flags.queue === undefined) checkQueueTimeout(p, '--queue or --status');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -78,7 +77,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
   const out = (p.flags.out as string) ?? join('reports', 'sweep');
   const workers = Math.min((p.flags.workers as number) ?? os.availableParallelism(), jobs.length);
   const threads = (p.flags.threads as number) ?? threadsPerWorker(workers);
-  const placement = await placeSweep({ queue: p.flags.queue as string | undefined, workers, threads, dataDir, version: a3tVersion() });
+  const placement = placeSweep({ queue: p.flags.queue === undefined ? undefined : await openQueueOf('sweep', p, p.flags.queue as string), workers, threads, dataDir });
   try {
     const id = sweepKey(jobs.map(jobKey));
     const opened = openSweepDir(out, { id, command: 'sweep', runs: jobs.length }, !!p.flags.force);
