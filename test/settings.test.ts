@@ -7,7 +7,7 @@ import { A3tError } from '../src/errors.js';
 import { main } from '../src/cli/run.js';
 import { type Setting, TRAIN_SETTINGS, type TrainKey, accepted, helpLine } from '../src/settings.js';
 import { makeConfig, modelOf } from '../src/train/config.js';
-import { runAll } from './run-cli.js';
+import { runAll, runAllInProcess } from './run-cli.js';
 
 /** Values each setting refuses: below its minimum, above its maximum, not among its choices. */
 function refused(key: TrainKey, s: Setting): unknown[] {
@@ -38,7 +38,11 @@ function libraryMessage(key: TrainKey, value: unknown): string {
 test('every training setting out of range gets the same one-line message from the CLI and from the library', async () => {
   assert.ok(cases.length >= 40, `${cases.length} cases`);
   const text = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v));
-  const results = await runAll(cases.map(({ s, value }) => ['train', `--${s.flag}`, text(value), '--out', '/nonexistent/never']));
+  const lines = cases.map(({ s, value }) => ['train', `--${s.flag}`, text(value), '--out', '/nonexistent/never']);
+  const results = await runAllInProcess(lines);
+  // The first and last as processes too: what the process prints and exits with is what main returned.
+  const spawned = await runAll([lines[0], lines[lines.length - 1]]);
+  assert.deepEqual(spawned.map((r) => [r.code, r.stderr, r.stdout]), [results[0], results[results.length - 1]].map((r) => [r.code, r.stderr, r.stdout]));
   cases.forEach(({ key, value }, i) => {
     const r = results[i];
     const what = `--${TRAIN_SETTINGS[key].flag} ${text(value)}`;
@@ -89,8 +93,8 @@ test('flags: -h, --version, -- and values that are not numbers at all', async ()
 test('flags several commands take are one setting: --threads has the training setting\'s range in every command, --data one help text', async () => {
   const commands = ['train', 'eval', 'reproduce', 'sweep', 'worker'];
   const over = TRAIN_SETTINGS.threads.max! + 1;
-  const refusedBy = await runAll(commands.map((c) => [c, '--threads', String(over)]));
-  const helps = await runAll(commands.map((c) => [c, '--help']));
+  const refusedBy = await runAllInProcess(commands.map((c) => [c, '--threads', String(over)]));
+  const helps = await runAllInProcess(commands.map((c) => [c, '--help']));
   commands.forEach((c, i) => {
     assert.equal(refusedBy[i].code, 2, `${c}: ${refusedBy[i].stderr}`);
     assert.equal(refusedBy[i].stderr, `a3t ${c}: --threads must be ${accepted(TRAIN_SETTINGS.threads)}, got ${over}\n`);
