@@ -21,7 +21,7 @@ import { type TrainState, train } from '../src/train/loop.js';
 import { saveModel } from '../src/train/saved.js';
 import { readState, saveState } from '../src/train/state-file.js';
 import { TINY, idx, syntheticDataset } from './helpers.js';
-import { type CliResult, runA3t, runAll } from './run-cli.js';
+import { type CliResult, runA3t, runAll, runAllInProcess } from './run-cli.js';
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'a3t-bad-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -54,8 +54,11 @@ test('each bad flag exits with code 2 and one line naming the flag and the accep
     [['--train-size', '3000', '--batch-size', '4096'], /^a3t train: batchSize \(--batch-size\) must be at most the 3000 training images, got 4096$/],
     [['--validation', '60000'], /^a3t train: --validation must be smaller than the 60000 training images, got 60000$/],
   ];
-  const results = await runAll(cases.map(([args]) => ['train', '--out', out, ...args]));
+  const results = await runAllInProcess(cases.map(([args]) => ['train', '--out', out, ...args]));
   cases.forEach(([args, pattern], i) => assertRefused(results[i], 2, pattern, args.join(' ')));
+  // One as a process too: it prints and exits as main returned.
+  const [spawned] = await runAll([['train', '--out', out, ...cases[0][0]]]);
+  assert.deepEqual([spawned.code, spawned.stderr, spawned.stdout], [results[0].code, results[0].stderr, results[0].stdout]);
   assert.ok(!existsSync(out), 'no run directory was made');
 });
 

@@ -104,7 +104,7 @@ test('flags several commands take are one setting: --threads has the training se
 });
 
 test('names in help and errors come from their tables: every attack preset in eval --help, every command in the unknown-command error', async () => {
-  const [help, unknown] = await runAll([['eval', '--help'], ['frobnicate']]);
+  const [help, unknown] = await runAllInProcess([['eval', '--help'], ['frobnicate']]);
   const listed = /names: ([^)]*)\)/.exec(help.stdout)?.[1].split(', ');
   assert.deepEqual(listed, [...Object.keys(ATTACKS), 'pgd-N']);
   assert.equal(unknown.code, 2);
