@@ -376,3 +376,13 @@ test('Debian\'s gzipped Fashion-MNIST loads like MNIST', { skip: !existsSync(FAS
   for (const l of d.test.labels) counts[l]++;
   assert.deepEqual(counts, new Array(10).fill(1000), 'Fashion-MNIST has 1,000 test images per class');
 });
+
+test('reports name data and models as a reader knows them, never by a machine path', async () => {
+  const { dataName, defaultDataDir } = await import('../src/data/mnist.js');
+  const { shownPath } = await import('../src/io/shown-path.js');
+  assert.equal(dataName(defaultDataDir()), 'MNIST (bundled)');
+  assert.equal(dataName('/usr/share/datasets/fashion-mnist'), 'fashion-mnist');
+  assert.equal(shownPath('runs/readme-at/checkpoint.a3t'), join('runs', 'readme-at', 'checkpoint.a3t'));
+  assert.equal(shownPath(join(process.cwd(), 'runs', 'x')), join('runs', 'x'));
+  assert.equal(shownPath(join(tmpdir(), 'elsewhere', 'model.onnx')), 'model.onnx');
+});

